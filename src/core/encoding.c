@@ -1,0 +1,197 @@
+/*
+ * Hex and base64 codecs. Decoders map characters with arithmetic rather than
+ * table lookups or branches on the value, so decoding a key does not leak it
+ * through timing (the WireGuard encoding.c approach). Only the validity of the
+ * whole input is revealed.
+ */
+#include <string.h>
+#include <vouch/encoding.h>
+#include <vouch/limits.h>
+#include <vouch/mem.h>
+
+void vouch_hex_encode(const uint8_t *p, size_t len, char *out)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned hi = p[i] >> 4, lo = p[i] & 15u;
+        /* 87 = 'a' - 10; the mask adds it only for nibbles >= 10. */
+        out[2 * i] = (char)(48u + hi + ((unsigned)((9u - hi) >> 8) & 39u));
+        out[2 * i + 1] = (char)(48u + lo + ((unsigned)((9u - lo) >> 8) & 39u));
+    }
+    out[2 * len] = 0;
+}
+
+/* Returns the nibble value, or a value >= 256 when @p c is not a hex digit. */
+static unsigned hex_val(unsigned char c)
+{
+    unsigned num = c ^ 48u;                                          /* '0'..'9' -> 0..9 */
+    unsigned num_ok = ((num - 10u) >> 8) & 1u;                       /* num < 10 */
+    unsigned alpha = (c & ~32u) - 55u;                               /* 'A'/'a'.. -> 10.. */
+    unsigned alpha_ok = (((alpha - 10u) ^ (alpha - 16u)) >> 8) & 1u; /* 10 <= alpha < 16 */
+    unsigned val = (num & (0u - num_ok)) | (alpha & (0u - alpha_ok));
+    return val | ((1u ^ (num_ok | alpha_ok)) << 8);
+}
+
+vouch_err vouch_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t out_cap,
+                           size_t *len_out)
+{
+    unsigned bad = 0;
+
+    *len_out = 0;
+    if (hexlen % 2)
+        return VOUCH_ERR_PARSE;
+    if (hexlen / 2 > out_cap)
+        return VOUCH_ERR_TOO_LARGE;
+    for (size_t i = 0; i < hexlen / 2; i++) {
+        unsigned hi = hex_val((unsigned char)hex[2 * i]);
+        unsigned lo = hex_val((unsigned char)hex[2 * i + 1]);
+        bad |= (hi | lo) >> 8;
+        out[i] = (uint8_t)((hi << 4) | (lo & 15u));
+    }
+    if (bad) {
+        vouch_wipe(out, hexlen / 2);
+        return VOUCH_ERR_PARSE;
+    }
+    *len_out = hexlen / 2;
+    return VOUCH_OK;
+}
+
+vouch_err vouch_hex_decode_alloc(const char *hex, size_t hexlen, uint8_t **out, size_t *len_out)
+{
+    uint8_t *buf;
+    vouch_err rc;
+
+    *out = NULL;
+    *len_out = 0;
+    if (hexlen / 2 > VOUCH_MAX_FILE_SIZE)
+        return VOUCH_ERR_TOO_LARGE;
+    buf = vouch_malloc(hexlen / 2 + 1);
+    if (!buf)
+        return VOUCH_ERR_NOMEM;
+    rc = vouch_hex_decode(hex, hexlen, buf, hexlen / 2 + 1, len_out);
+    if (rc != VOUCH_OK) {
+        vouch_free(buf);
+        return rc;
+    }
+    *out = buf;
+    return VOUCH_OK;
+}
+
+size_t vouch_base64_encoded_len(size_t len, bool url)
+{
+    if (url)
+        return len / 3 * 4 + (len % 3 ? len % 3 + 1 : 0);
+    return (len + 2) / 3 * 4;
+}
+
+/* 6-bit value to character, branch-free over the value. */
+static char b64_char(unsigned v, bool url)
+{
+    unsigned c = v + 65u;                      /* A-Z */
+    c += ((25u - v) >> 8) & 6u;                /* a-z: v >= 26 */
+    c -= ((51u - v) >> 8) & 75u;               /* 0-9: v >= 52 */
+    c -= ((61u - v) >> 8) & (url ? 13u : 15u); /* '+' 43 or '-' 45: v >= 62 */
+    c += ((62u - v) >> 8) & (url ? 49u : 3u);  /* '/' 47 or '_' 95: v == 63 */
+    return (char)c;
+}
+
+void vouch_base64_encode(const uint8_t *p, size_t len, bool url, char *out)
+{
+    size_t i = 0, o = 0;
+
+    for (; i + 3 <= len; i += 3) {
+        unsigned v = ((unsigned)p[i] << 16) | ((unsigned)p[i + 1] << 8) | p[i + 2];
+        out[o++] = b64_char(v >> 18, url);
+        out[o++] = b64_char((v >> 12) & 63u, url);
+        out[o++] = b64_char((v >> 6) & 63u, url);
+        out[o++] = b64_char(v & 63u, url);
+    }
+    if (len - i == 1) {
+        unsigned v = (unsigned)p[i] << 16;
+        out[o++] = b64_char(v >> 18, url);
+        out[o++] = b64_char((v >> 12) & 63u, url);
+        if (!url) {
+            out[o++] = '=';
+            out[o++] = '=';
+        }
+    } else if (len - i == 2) {
+        unsigned v = ((unsigned)p[i] << 16) | ((unsigned)p[i + 1] << 8);
+        out[o++] = b64_char(v >> 18, url);
+        out[o++] = b64_char((v >> 12) & 63u, url);
+        out[o++] = b64_char((v >> 6) & 63u, url);
+        if (!url)
+            out[o++] = '=';
+    }
+    out[o] = 0;
+}
+
+/* Character to 6-bit value, or >= 256 if invalid for the alphabet. */
+static unsigned b64_val(unsigned char ch, bool url)
+{
+    unsigned c = ch, v = 0, ok = 0, in;
+    in = ((c - 65u) | (90u - c)) >> 31 ^ 1u; /* 'A'..'Z' */
+    v |= (c - 65u) & (0u - in);
+    ok |= in;
+    in = ((c - 97u) | (122u - c)) >> 31 ^ 1u; /* 'a'..'z' */
+    v |= (c - 71u) & (0u - in);
+    ok |= in;
+    in = ((c - 48u) | (57u - c)) >> 31 ^ 1u; /* '0'..'9' */
+    v |= (c + 4u) & (0u - in);
+    ok |= in;
+    in = ((c ^ (url ? 45u : 43u)) - 1u) >> 31; /* '-' or '+' */
+    v |= 62u & (0u - in);
+    ok |= in;
+    in = ((c ^ (url ? 95u : 47u)) - 1u) >> 31; /* '_' or '/' */
+    v |= 63u & (0u - in);
+    ok |= in;
+    return (v & 63u) | ((ok ^ 1u) << 8);
+}
+
+vouch_err vouch_base64_decode(const char *text, size_t textlen, bool url, uint8_t **out,
+                              size_t *len_out)
+{
+    uint8_t *buf = NULL;
+    size_t n = textlen, o = 0;
+    unsigned bad = 0, acc = 0, bits = 0;
+    vouch_err rc = VOUCH_ERR_PARSE;
+
+    *out = NULL;
+    *len_out = 0;
+    if (textlen > VOUCH_MAX_FILE_SIZE * 2)
+        return VOUCH_ERR_TOO_LARGE;
+    /* Padding is optional, but if present it must complete a 4-character group. */
+    if (n > 0 && text[n - 1] == '=') {
+        n--;
+        if (n > 0 && text[n - 1] == '=')
+            n--;
+        if (textlen % 4 != 0)
+            return VOUCH_ERR_PARSE;
+    }
+    if (n % 4 == 1)
+        return VOUCH_ERR_PARSE;
+    buf = vouch_malloc(n / 4 * 3 + 3);
+    if (!buf)
+        return VOUCH_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v = b64_val((unsigned char)text[i], url);
+        bad |= v >> 8;
+        acc = (acc << 6) | (v & 63u);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            buf[o++] = (uint8_t)(acc >> bits);
+        }
+    }
+    /* Leftover bits must be zero (canonical encoding). */
+    if (bad || (acc & ((1u << bits) - 1u)) != 0)
+        goto out;
+    *out = buf;
+    *len_out = o;
+    buf = NULL;
+    rc = VOUCH_OK;
+out:
+    if (buf) {
+        vouch_wipe(buf, n / 4 * 3 + 3);
+        vouch_free(buf);
+    }
+    return rc;
+}
