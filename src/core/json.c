@@ -143,7 +143,7 @@ vouch_err vouch_json_dump(const json_t *o, int flags, char **out)
         return VOUCH_ERR_NOMEM;
     /* Hand back memory from our allocator so callers free it with vouch_free. */
     copy = vouch_strdup(s);
-    free(s);
+    free(s); /* lint:allow free: jansson allocated it with malloc */
     if (!copy)
         return VOUCH_ERR_NOMEM;
     *out = copy;
