@@ -15,7 +15,7 @@ if [ ! -d "$data/evidence" ]; then
 fi
 
 echo "== Vouch evidence verification: real hardware vectors, verified offline =="
-printf '%-3s %-4s %-9s %-34s %-30s %s\n' ID TEE VERIFIED STATUS ADVISORIES MEASUREMENT
+printf '%-3s %-4s %-9s %-34s %-34s %s\n' ID TEE VERIFIED STATUS ADVISORIES MEASUREMENT
 fail=0
 for v in "${VOUCH_VECTORS[@]}"; do
   IFS='|' read -r id ev aux now expect <<<"$v"
@@ -27,13 +27,13 @@ for v in "${VOUCH_VECTORS[@]}"; do
   fmt=$(jq -r .format <<<"$out")
   verified=$(jq -r .verified <<<"$out")
   status=$(jq -r .status <<<"$out")
-  adv=$(jq -r '.advisories | if length == 0 then "-" else join(",") end' <<<"$out")
+  adv=$(jq -r '.advisories | if length == 0 then "-" elif length > 2 then (.[0:2] | join(",")) + " +\(length - 2)" else join(",") end' <<<"$out")
   meas=$(jq -r '.claims.mrenclave // .claims.mr_td // .claims.measurement // "-"' <<<"$out")
   if [ "$fmt" = snp ]; then
     dbg=$(jq -r '.claims.debug' <<<"$out")
     status="(no vendor status) debug=$dbg"
   fi
-  printf '%-3s %-4s %-9s %-34s %-30s %.24s…\n' "$id" "$fmt" "$verified" "$status" "$adv" "$meas"
+  printf '%-3s %-4s %-9s %-34s %-34s %.24s…\n' "$id" "$fmt" "$verified" "$status" "$adv" "$meas"
   if [ "$verified" != true ] || { [ "$expect" != None ] && [ "$status" != "$expect" ]; }; then
     echo "    unexpected: wanted $expect ($(jq -r '.error // ""' <<<"$out"))" >&2
     fail=1

@@ -57,4 +57,55 @@
 /* Error detail kept in a verification result. */
 #define VOUCH_MAX_ERROR_DETAIL 256u
 
+/* Policy language (src/policy). A policy is text an administrator uploads;
+ * MAA's published policies are < 2 KiB, so 64 KiB is generous. The counts
+ * bound the parse tree and make evaluation cost predictable. */
+#define VOUCH_MAX_POLICY_SIZE        (64u * 1024u)
+#define VOUCH_MAX_POLICY_RULES       512u /* all sections together */
+#define VOUCH_MAX_POLICY_CONDITIONS  16u  /* conditions joined by && in one rule */
+#define VOUCH_MAX_POLICY_TESTS       16u  /* property tests inside one [...] */
+#define VOUCH_MAX_POLICY_EXPR_DEPTH  8u   /* nesting of function calls */
+#define VOUCH_MAX_POLICY_STRING      4096u /* one string literal, after unescaping */
+
+/* Claims seen by the policy engine. A DCAP quote yields ~30 claims and a TPM
+ * event log a few hundred; every set (incoming, working, issued, properties)
+ * is capped at VOUCH_MAX_CLAIMS. Values may carry JSON text (x-ms-runtime). */
+#define VOUCH_MAX_CLAIMS           1024u
+#define VOUCH_MAX_CLAIM_TYPE_LEN   256u
+#define VOUCH_MAX_CLAIM_VALUE_LEN  (64u * 1024u)
+
+/* Evaluation budget. Bindings make a condition cost |claims| x |values bound|,
+ * so a hostile policy could be quadratic; each comparison (plus one step per
+ * 256 bytes compared) and each function call costs a step. A real policy uses
+ * a few thousand. Strings made by functions share one memory cap. */
+#define VOUCH_MAX_POLICY_STEPS       1000000u
+#define VOUCH_MAX_POLICY_EVAL_MEMORY (8u * 1024u * 1024u)
+
+/* Attestation tokens (src/token). A real MAA SGX token is ~5 KiB; TPM tokens
+ * carry an x5c chain in the header and policy tokens embed a whole policy, so
+ * the compact form is capped at 256 KiB and the decoded header at 64 KiB. */
+#define VOUCH_MAX_TOKEN_SIZE      (256u * 1024u)
+#define VOUCH_MAX_JWS_HEADER_SIZE (64u * 1024u)
+/* A JWKS document. MAA's /certs is ~27 KiB with four keys (each with an x5c
+ * certificate of up to ~5.5 KiB); 1 MiB and 64 keys leave room for rollover. */
+#define VOUCH_MAX_JWKS_SIZE (1024u * 1024u)
+#define VOUCH_MAX_JWKS_KEYS 64u
+/* Certificates in one x5c array; MAA's longest chain has three. */
+#define VOUCH_MAX_X5C_CERTS 8u
+/* A kid; MAA's are 27 or 44 characters, an RFC 7638 thumbprint is 43. */
+#define VOUCH_MAX_KID_LEN 256u
+/* RSA moduli accepted for JWT signatures: below 2048 bits is refused as weak
+ * (MAA still lists an RSA-1024 key, which is therefore unusable); above 8192
+ * bits only costs verification time. */
+#define VOUCH_MIN_RSA_BITS 2048u
+#define VOUCH_MAX_RSA_BITS 8192u
+/* A private key file (PEM). RSA-8192 PKCS#8 PEM is ~6.3 KiB. */
+#define VOUCH_MAX_KEY_FILE_SIZE (64u * 1024u)
+/* Subject alternative names in a certificate we create. */
+#define VOUCH_MAX_CERT_SANS 32u
+
+/* Parsed, chained AMD VCEKs kept per process (SEV-SNP). A verifier sees few
+ * platforms; each slot holds one certificate (~3 KiB with OpenSSL's copy). */
+#define VOUCH_SNP_VCEK_CACHE_SLOTS 32u
+
 #endif
