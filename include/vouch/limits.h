@@ -60,19 +60,19 @@
 /* Policy language (src/policy). A policy is text an administrator uploads;
  * MAA's published policies are < 2 KiB, so 64 KiB is generous. The counts
  * bound the parse tree and make evaluation cost predictable. */
-#define VOUCH_MAX_POLICY_SIZE        (64u * 1024u)
-#define VOUCH_MAX_POLICY_RULES       512u /* all sections together */
-#define VOUCH_MAX_POLICY_CONDITIONS  16u  /* conditions joined by && in one rule */
-#define VOUCH_MAX_POLICY_TESTS       16u  /* property tests inside one [...] */
-#define VOUCH_MAX_POLICY_EXPR_DEPTH  8u   /* nesting of function calls */
-#define VOUCH_MAX_POLICY_STRING      4096u /* one string literal, after unescaping */
+#define VOUCH_MAX_POLICY_SIZE       (64u * 1024u)
+#define VOUCH_MAX_POLICY_RULES      512u  /* all sections together */
+#define VOUCH_MAX_POLICY_CONDITIONS 16u   /* conditions joined by && in one rule */
+#define VOUCH_MAX_POLICY_TESTS      16u   /* property tests inside one [...] */
+#define VOUCH_MAX_POLICY_EXPR_DEPTH 8u    /* nesting of function calls */
+#define VOUCH_MAX_POLICY_STRING     4096u /* one string literal, after unescaping */
 
 /* Claims seen by the policy engine. A DCAP quote yields ~30 claims and a TPM
  * event log a few hundred; every set (incoming, working, issued, properties)
  * is capped at VOUCH_MAX_CLAIMS. Values may carry JSON text (x-ms-runtime). */
-#define VOUCH_MAX_CLAIMS           1024u
-#define VOUCH_MAX_CLAIM_TYPE_LEN   256u
-#define VOUCH_MAX_CLAIM_VALUE_LEN  (64u * 1024u)
+#define VOUCH_MAX_CLAIMS          1024u
+#define VOUCH_MAX_CLAIM_TYPE_LEN  256u
+#define VOUCH_MAX_CLAIM_VALUE_LEN (64u * 1024u)
 
 /* Evaluation budget. Bindings make a condition cost |claims| x |values bound|,
  * so a hostile policy could be quadratic; each comparison (plus one step per
@@ -107,5 +107,18 @@
 /* Parsed, chained AMD VCEKs kept per process (SEV-SNP). A verifier sees few
  * platforms; each slot holds one certificate (~3 KiB with OpenSSL's copy). */
 #define VOUCH_SNP_VCEK_CACHE_SLOTS 32u
+
+/* HTTP request body: an attest request carries a ~5 KiB quote (base64 ~7 KiB)
+ * plus runtime data and optionally a draft policy; 1 MiB is ample. */
+#define VOUCH_MAX_HTTP_BODY (1024u * 1024u)
+
+/* HTTP response body built by a handler (tokens are a few KiB). */
+#define VOUCH_MAX_HTTP_RESPONSE (4u * 1024u * 1024u)
+
+/* Query string parameter values we decode. */
+#define VOUCH_MAX_QUERY_VALUE 256u
+
+/* Concurrent connections per worker; further accepts wait in the backlog. */
+#define VOUCH_MAX_HTTP_CONNECTIONS 4096u
 
 #endif
