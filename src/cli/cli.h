@@ -25,5 +25,7 @@ const char *cli_opt(int argc, char **argv, int from, const char *name, int takes
 const char *cli_positional(int argc, char **argv, int from, const char *const *value_opts);
 
 int cli_evidence(int argc, char **argv);
+int cli_policy(int argc, char **argv);
+int cli_token(int argc, char **argv);
 
 #endif

@@ -107,6 +107,8 @@ static void usage(FILE *f)
                "\n"
                "  evidence inspect FILE [--json]\n"
                "  evidence verify FILE [--collateral F] [--vcek F] [--crl F] [--at TIME] [--json]\n"
+               "  policy eval POLICY_FILE --claims CLAIMS.json [--json]\n"
+               "  token verify TOKEN_FILE (--jwks F | --issuer URL) [--at TIME] [--json]\n"
                "  version\n");
 }
 
@@ -118,6 +120,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "evidence") == 0)
         return cli_evidence(argc, argv);
+    if (strcmp(argv[1], "policy") == 0)
+        return cli_policy(argc, argv);
+    if (strcmp(argv[1], "token") == 0)
+        return cli_token(argc, argv);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("vouch %s\n", vouch_version_string());
         return VOUCH_EXIT_OK;
