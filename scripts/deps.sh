@@ -7,7 +7,8 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config git ca-certificates
   clang libclang-rt-14-dev clang-format
-  libssl-dev openssl libjansson-dev libcmocka-dev libjose-dev jq
+  libssl-dev openssl libjansson-dev libcmocka-dev libjose-dev libh2o-evloop-dev
+  liblmdb-dev jq curl
 )
 # npm is needed only by the benchmark peer (bench/peer); Debian's nodejs ships
 # without it, while some images bring their own node+npm.

@@ -90,6 +90,25 @@ VOUCH_NODISCARD VOUCH_API vouch_err vouch_collateral_parse(const uint8_t *json, 
                                                            struct vouch_collateral **out);
 VOUCH_API void vouch_collateral_free(struct vouch_collateral *c);
 
+/* The platform a DCAP quote comes from, or a collateral set is for: enough
+ * to pick the right collateral out of a cache before verifying. */
+struct vouch_dcap_platform {
+    enum vouch_evidence_format tee; /* SGX or TDX */
+    uint8_t fmspc[6];
+    int64_t not_after; /* collateral only: end of its validity window */
+};
+
+/**
+ * Reads the TEE type and the FMSPC (from the PCK certificate's SGX extension)
+ * of a DCAP quote, without verifying anything. For cache lookups only: the
+ * answer is untrusted until vouch_evidence_verify checks the chain.
+ */
+VOUCH_NODISCARD VOUCH_API vouch_err vouch_evidence_dcap_platform(const uint8_t *p, size_t len,
+                                                                 struct vouch_dcap_platform *out);
+/** The TEE type and FMSPC that collateral @p c is for (from its TCB Info). */
+VOUCH_NODISCARD VOUCH_API vouch_err vouch_collateral_platform(const struct vouch_collateral *c,
+                                                              struct vouch_dcap_platform *out);
+
 struct vouch_verify_opts {
     int64_t now; /* evaluation time, Unix seconds (required) */
 

@@ -121,4 +121,8 @@
 /* Concurrent connections per worker; further accepts wait in the backlog. */
 #define VOUCH_MAX_HTTP_CONNECTIONS 4096u
 
+/* Parsed, signature-checked PCK leaf certificates kept per process (DCAP).
+ * Keyed by the exact certificate bytes and the verifying CA; one per platform. */
+#define VOUCH_PCK_LEAF_CACHE_SLOTS 64u
+
 #endif

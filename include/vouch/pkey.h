@@ -84,6 +84,10 @@ VOUCH_NODISCARD VOUCH_API vouch_err vouch_pkey_load(const char *path, struct vou
  * the temporary file is removed and @p path is untouched.
  */
 VOUCH_NODISCARD VOUCH_API vouch_err vouch_pkey_save(const struct vouch_pkey *k, const char *path);
+/** The private key as PKCS#8 PEM text in a new buffer (NUL-terminated). The
+ *  caller must vouch_wipe() it before vouch_free(): it is the secret key. */
+VOUCH_NODISCARD VOUCH_API vouch_err vouch_pkey_to_pem(const struct vouch_pkey *k, char **pem_out,
+                                                      size_t *len_out);
 VOUCH_API void vouch_pkey_free(struct vouch_pkey *k);
 VOUCH_API enum vouch_key_kind vouch_pkey_kind(const struct vouch_pkey *k);
 /** Size of a signature by @p k in bytes (modulus size, or 64 for P-256). */

@@ -1102,3 +1102,30 @@ out:
     vouch_buf_free(&b);
     return rc;
 }
+
+vouch_err vouch_pkey_to_pem(const struct vouch_pkey *k, char **pem_out, size_t *len_out)
+{
+    BIO *bio = NULL;
+    char *pem = NULL;
+    long n;
+    vouch_err rc = VOUCH_ERR_CRYPTO;
+
+    *pem_out = NULL;
+    *len_out = 0;
+    ERR_clear_error();
+    bio = BIO_new(BIO_s_secmem());
+    if (!bio || PEM_write_bio_PrivateKey(bio, k->pkey, NULL, NULL, 0, NULL, NULL) != 1)
+        goto out;
+    n = BIO_get_mem_data(bio, &pem);
+    if (n <= 0 || !pem)
+        goto out;
+    rc = VOUCH_ERR_NOMEM;
+    if (!(*pem_out = vouch_strndup(pem, (size_t)n)))
+        goto out;
+    *len_out = (size_t)n;
+    rc = VOUCH_OK;
+out:
+    BIO_free(bio);
+    ERR_clear_error();
+    return rc;
+}

@@ -130,10 +130,11 @@ bool vouch__pem_blocks(const uint8_t *p, size_t len, size_t want, struct vouch__
     size_t i = 0, k = 0;
 
     memset(out, 0, sizeof(*out));
+    if (p == NULL)
+        return false;
     while (len > 0 && p[len - 1] == 0)
         len--;
-    if (p == NULL || len == 0 || want > VOUCH_MAX_CHAIN_DEPTH ||
-        (out->buf = vouch_malloc(len)) == NULL)
+    if (len == 0 || want > VOUCH_MAX_CHAIN_DEPTH || (out->buf = vouch_malloc(len)) == NULL)
         return false;
     for (out->n = 0; out->n < want; out->n++) {
         skip_space(p, len, &i);
@@ -474,6 +475,10 @@ vouch_err vouch__collateral_parse(const uint8_t *json, size_t len, struct vouch_
         return VOUCH_ERR_INVAL;
     }
     *out = NULL;
+    if (len == 0) {
+        set_detail(detail, cap, "collateral is empty");
+        return VOUCH_ERR_PARSE;
+    }
     if (len > VOUCH_MAX_COLLATERAL_SIZE) {
         set_detail(detail, cap, "collateral is larger than %u bytes", VOUCH_MAX_COLLATERAL_SIZE);
         return VOUCH_ERR_TOO_LARGE;
@@ -505,7 +510,7 @@ vouch_err vouch__collateral_parse(const uint8_t *json, size_t len, struct vouch_
     /* The same pinned root ends every chain: parse it once. */
     {
         uint8_t fp[VOUCH_SHA256_LEN];
-        vouch_x509_fingerprint(pck_chain[n_pck - 1], fp);
+        vouch_x509_fingerprint(pck_chain[n_pck - 1], fp); /* n_pck >= 1 once parsed */
         if (n_pck >= 2 && vouch_ct_eq(fp, vouch__intel_root_fp, sizeof(fp))) {
             known_root = pck_chain[n_pck - 1];
             known_root_b64 = der_b64(known_root);

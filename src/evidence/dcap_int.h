@@ -251,4 +251,11 @@ VOUCH_NODISCARD vouch_err vouch__collateral_parse(const uint8_t *json, size_t le
  *  expired, the latest start), or NULL when every window contains @p now. */
 const char *vouch__windows_check(const struct vouch__window *w, size_t n, int64_t now);
 
+/* Process-wide cache of PCK leaf certificates verified as signed by the CA
+ * with fingerprint @p ca_fp (pck_cache.c). get returns a new reference or NULL. */
+struct vouch_x509 *vouch__pck_cache_get(const uint8_t key[VOUCH_SHA256_LEN],
+                                        const uint8_t ca_fp[VOUCH_SHA256_LEN]);
+void vouch__pck_cache_put(const uint8_t key[VOUCH_SHA256_LEN],
+                          const uint8_t ca_fp[VOUCH_SHA256_LEN], struct vouch_x509 *leaf);
+
 #endif

@@ -15,10 +15,11 @@
  * (QvE's model): the full verdict is computed, the offending item is named,
  * and the result is unverified with VOUCH_ERR_EXPIRED.
  *
- * The per-quote cost is: parse the three PEM certificates, two certificate
- * signatures at most (the PCK CA one is skipped when it is byte-identical to
- * the CA already verified with the collateral), the QE report and quote
- * signatures, two CRL lookups, and a walk over pre-sorted TCB levels.
+ * The per-quote cost is normally: parse the PCK leaf (the CA and root in the
+ * quote are recognised by their text as the ones already verified with the
+ * collateral, and borrowed from it), verify the leaf, QE report and quote
+ * signatures, two CRL lookups, and a walk over pre-sorted TCB levels. Any
+ * other chain takes the general path and is verified in full.
  */
 #include <stdio.h>
 #include <string.h>
@@ -105,7 +106,7 @@ static void cn_of(const struct vouch_x509 *x, bool issuer, char cn[CN_CAP])
  */
 VOUCH_NODISCARD static vouch_err verify_pck_chain(const struct vouch_collateral *c,
                                                   const struct vouch_x509 *const *chain, size_t n,
-                                                  struct vouch_verify_result *res,
+                                                  bool leaf_sig_ok, struct vouch_verify_result *res,
                                                   struct vouch__window *win, size_t *n_win)
 {
     uint8_t fp[VOUCH_SHA256_LEN];
@@ -154,7 +155,8 @@ VOUCH_NODISCARD static vouch_err verify_pck_chain(const struct vouch_collateral 
     if (strstr(cn, "SGX PCK Certificate") == NULL)
         return vouch__result_fail(res, VOUCH_ERR_CHAIN,
                                   "the PCK leaf has CN \"%s\", not an SGX PCK Certificate", cn);
-    if (!vouch_x509_issued_by_name(leaf, ca) || vouch_x509_verify_signed_by(leaf, ca) != VOUCH_OK)
+    if (!vouch_x509_issued_by_name(leaf, ca) ||
+        (!leaf_sig_ok && vouch_x509_verify_signed_by(leaf, ca) != VOUCH_OK))
         return vouch__result_fail(res, VOUCH_ERR_CHAIN,
                                   "the PCK leaf certificate is not signed by its PCK CA");
     if (!vouch_crl_issued_by_name(c->pck_crl, ca)) {
@@ -184,6 +186,9 @@ struct pck_chain {
     size_t n;
     struct vouch_x509 *owned[VOUCH_MAX_CHAIN_DEPTH];
     size_t n_owned;
+    bool cacheable;                     /* leaf may go into the PCK leaf cache */
+    bool leaf_sig_ok;                   /* leaf came from the cache: its signature is known */
+    uint8_t leaf_key[VOUCH_SHA256_LEN]; /* SHA-256 of the leaf's encoding */
 };
 
 VOUCH_NODISCARD static vouch_err load_chain(const struct vouch_collateral *c,
@@ -196,8 +201,14 @@ VOUCH_NODISCARD static vouch_err load_chain(const struct vouch_collateral *c,
     if (c->pck_ca_ok && vouch__pem_blocks(q->cert_data, q->cert_data_len, 3, &b)) {
         bool known =
             vouch__pem_block_is(&b, 2, c->root_b64) && vouch__pem_block_is(&b, 1, c->pck_ca_b64);
-        if (known)
+        if (known && vouch_sha256(b.buf + b.off[0], b.len[0], ch->leaf_key) == VOUCH_OK) {
+            ch->cacheable = true;
+            ch->owned[0] = vouch__pck_cache_get(ch->leaf_key, c->pck_ca_fp);
+            ch->leaf_sig_ok = ch->owned[0] != NULL;
+            rc = ch->leaf_sig_ok ? VOUCH_OK : vouch__pem_block_x509(&b, 0, &ch->owned[0]);
+        } else if (known) {
             rc = vouch__pem_block_x509(&b, 0, &ch->owned[0]);
+        }
         vouch__pem_blocks_free(&b);
         if (known) {
             if (rc != VOUCH_OK)
@@ -336,15 +347,24 @@ VOUCH_NODISCARD static vouch_err check_tcb_info(const struct vouch__tcb_info *ti
         attributes = m->attributes;
         module_name = m->id;
     }
-    if (!vouch_ct_eq(q->td.mrsignerseam, mrsigner, sizeof(q->td.mrsignerseam)))
+    if (!vouch_ct_eq(q->td.mrsignerseam, mrsigner, sizeof(q->td.mrsignerseam))) {
+        char got[2 * 8 + 1], want[2 * 8 + 1];
+        vouch_hex_encode(q->td.mrsignerseam, 8, got);
+        vouch_hex_encode(mrsigner, 8, want);
         return vouch__result_fail(res, VOUCH_ERR_MISMATCH,
-                                  "MRSIGNERSEAM does not match the mrsigner of TCB Info %s",
-                                  module_name);
+                                  "MRSIGNERSEAM %s... does not match TCB Info %s mrsigner %s...",
+                                  got, module_name, want);
+    }
     for (size_t i = 0; i < sizeof(q->td.seamattributes); i++) {
-        if (q->td.seamattributes[i] != 0 || q->td.seamattributes[i] != attributes[i])
+        if (q->td.seamattributes[i] != 0 || q->td.seamattributes[i] != attributes[i]) {
+            char got[2 * 8 + 1], want[2 * 8 + 1];
+            vouch_hex_encode(q->td.seamattributes, 8, got);
+            vouch_hex_encode(attributes, 8, want);
             return vouch__result_fail(res, VOUCH_ERR_MISMATCH,
-                                      "SEAMATTRIBUTES are not zero or do not match TCB Info %s",
-                                      module_name);
+                                      "SEAMATTRIBUTES %s must be zero and equal TCB Info %s "
+                                      "attributes %s",
+                                      got, module_name, want);
+        }
     }
     return VOUCH_OK;
 }
@@ -469,8 +489,12 @@ vouch_err vouch__dcap_verify(const uint8_t *p, size_t len, const struct vouch_dc
         goto out;
     }
     if ((rc = load_chain(c, q, &chain, res)) != VOUCH_OK ||
-        (rc = verify_pck_chain(c, chain.cert, chain.n, res, win, &n_win)) != VOUCH_OK)
+        (rc = verify_pck_chain(c, chain.cert, chain.n, chain.leaf_sig_ok, res, win, &n_win)) !=
+            VOUCH_OK)
         goto out;
+    /* The leaf's signature by this (verified) CA is now known good. */
+    if (chain.cacheable && !chain.leaf_sig_ok)
+        vouch__pck_cache_put(chain.leaf_key, c->pck_ca_fp, chain.owned[0]);
     rc = vouch_x509_extension(chain.cert[0], PCK_EXT_OID, &ep, &el);
     if (rc == VOUCH_OK)
         rc = vouch__pck_ext_parse(ep, el, &ext);

@@ -253,7 +253,7 @@ static vouch_err json_prim(struct ev *ev, const json_t *j, bool ro, struct val *
 
 static vouch_err fn_json_to_claim_value(struct ev *ev, const struct vset *arg, struct vset *out)
 {
-    struct val a, *vals = NULL;
+    struct val a = {0}, *vals = NULL;
     json_t *j = NULL;
     size_t n = 0;
     bool present;
@@ -328,7 +328,7 @@ static vouch_err fn_is_subset_of(struct ev *ev, const struct vset *a, const stru
 static vouch_err fn_append_string(struct ev *ev, const struct vset *a, const struct vset *b,
                                   struct vset *out)
 {
-    struct val x, y, r = {0};
+    struct val x = {0}, y = {0}, r = {0};
     char *s = NULL;
     vouch_err rc;
 
@@ -358,7 +358,7 @@ static vouch_err fn_append_string(struct ev *ev, const struct vset *a, const str
 
 static vouch_err fn_negate_bool(struct ev *ev, const struct vset *a, struct vset *out)
 {
-    struct val x;
+    struct val x = {0};
     vouch_err rc;
 
     if ((rc = single(ev, a, "NegateBool", 1, &x)) != VOUCH_OK)
@@ -372,7 +372,7 @@ static vouch_err fn_negate_bool(struct ev *ev, const struct vset *a, struct vset
 static vouch_err fn_contains_only_value(struct ev *ev, const struct vset *set, const struct vset *v,
                                         struct vset *out)
 {
-    struct val want, r = {0};
+    struct val want = {0}, r = {0};
     bool all = set->n > 0;
     vouch_err rc;
 

@@ -934,13 +934,13 @@ static void test_tdx_matching(void **state)
     assert_int_equal(ev.module_status, VOUCH_TCB_UP_TO_DATE);
     assert_ptr_equal(ev.level, &ti.levels[0]);
 
-    /* Indices 0-1 are skipped with a module version: a low comp 0 does not matter. */
-    in = tdx_in(6, 1, 3);
-    in.tee_tcb_svn[0] = 6;
-    in.tee_tcb_svn[1] = 1;
-    assert_true(in.tee_tcb_svn[0] > ti.levels[0].tdx[0] || true);
-    in.tee_tcb_svn[0] = 6; /* below tdx[0] = 5? no: use module isvsvn 6 >= 5 */
-    assert_int_equal(eval(&ti, &in, &ev), VOUCH_TCB_UP_TO_DATE);
+    /* With a module version, indices 0-1 are the identity's business: TDX comp 0 = 4 is
+     * below every level's 5, yet the top level matches (the module identity then judges). */
+    in = tdx_in(4, 1, 3);
+    assert_true(in.tee_tcb_svn[0] < ti.levels[0].tdx[0]);
+    (void)eval(&ti, &in, &ev);
+    assert_ptr_equal(ev.level, &ti.levels[0]);
+    assert_int_equal(ev.platform_status, VOUCH_TCB_UP_TO_DATE);
 
     /* Comp 2 = 2: the same SGX level with lower TDX comps (ConfigurationNeeded). */
     in = tdx_in(6, 1, 2);
@@ -1347,6 +1347,92 @@ static void test_windows_check(void **state)
     assert_string_equal(vouch__windows_check(w, 3, 99), "b");
 }
 
+static void test_pem_blocks(void **state)
+{
+    static const char two[] = "-----BEGIN CERTIFICATE-----\r\nQUJD\r\nREVG\r\n"
+                              "-----END CERTIFICATE-----\r\n"
+                              "-----BEGIN CERTIFICATE-----\nR0g=\n-----END CERTIFICATE-----\n";
+    struct vouch__pem_blocks b;
+    char buf[512];
+
+    (void)state;
+    assert_true(vouch__pem_blocks((const uint8_t *)two, strlen(two), 2, &b));
+    assert_int_equal(b.n, 2);
+    assert_true(vouch__pem_block_is(&b, 0, "QUJDREVG"));
+    assert_true(vouch__pem_block_is(&b, 1, "R0g="));
+    assert_false(vouch__pem_block_is(&b, 1, "R0g"));
+    assert_false(vouch__pem_block_is(&b, 2, "R0g="));
+    assert_false(vouch__pem_block_is(&b, 0, NULL));
+    vouch__pem_blocks_free(&b);
+    /* Trailing NULs (as in most quotes) are fine; more or fewer blocks are not. */
+    memcpy(buf, two, sizeof(two));
+    memset(buf + sizeof(two), 0, 3);
+    assert_true(vouch__pem_blocks((const uint8_t *)buf, sizeof(two) + 3, 2, &b));
+    vouch__pem_blocks_free(&b);
+    assert_false(vouch__pem_blocks((const uint8_t *)two, strlen(two), 1, &b));
+    assert_false(vouch__pem_blocks((const uint8_t *)two, strlen(two), 3, &b));
+    /* Trailing text, PEM headers and empty blocks send callers to the general parser. */
+    snprintf(buf, sizeof(buf), "%sx", two);
+    assert_false(vouch__pem_blocks((const uint8_t *)buf, strlen(buf), 2, &b));
+    snprintf(buf, sizeof(buf),
+             "-----BEGIN CERTIFICATE-----\nProc-Type: 4\nQUJD\n"
+             "-----END CERTIFICATE-----\n");
+    assert_false(vouch__pem_blocks((const uint8_t *)buf, strlen(buf), 1, &b));
+    snprintf(buf, sizeof(buf), "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n");
+    assert_false(vouch__pem_blocks((const uint8_t *)buf, strlen(buf), 1, &b));
+    assert_false(vouch__pem_blocks((const uint8_t *)"", 0, 1, &b));
+    assert_null(b.buf);
+}
+
+/* Issuer chains that differ only in line endings give the same answer (the QE
+ * chain then no longer equals the TCB chain text and takes its own parse). */
+static char *to_crlf(const char *s)
+{
+    char *d = malloc(2 * strlen(s) + 1);
+    size_t k = 0;
+
+    assert_non_null(d);
+    for (; *s; s++) {
+        if (*s == '\n')
+            d[k++] = '\r';
+        d[k++] = *s;
+    }
+    d[k] = '\0';
+    return d;
+}
+
+static void test_chain_text_variants(void **state)
+{
+    static const char *const fields[] = {"qe_identity_issuer_chain", "pck_crl_issuer_chain"};
+    const struct vec *v = &vecs[4];
+    size_t qlen = 0, clen = 0;
+    uint8_t *q = vt_read(v->quote, &qlen), *c = vt_read(v->coll, &clen);
+    struct vouch_verify_result a, b;
+
+    (void)state;
+    assert_int_equal(verify_cold(q, qlen, c, clen, v->now, &a), VOUCH_OK);
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        json_error_t e;
+        json_t *root = json_loadb((const char *)c, clen, 0, &e);
+        char *dos = NULL, *dumped = NULL;
+        assert_non_null(root);
+        dos = to_crlf(json_string_value(json_object_get(root, fields[i])));
+        assert_int_equal(json_object_set_new(root, fields[i], json_string(dos)), 0);
+        dumped = json_dumps(root, JSON_COMPACT);
+        assert_non_null(dumped);
+        if (verify_cold(q, qlen, (const uint8_t *)dumped, strlen(dumped), v->now, &b) != VOUCH_OK)
+            fail_msg("%s with CRLF: %s", fields[i], b.error_detail);
+        assert_same_result(&a, &b);
+        vouch_verify_result_free(&b);
+        free(dumped);
+        free(dos);
+        json_decref(root);
+    }
+    vouch_verify_result_free(&a);
+    free(q);
+    free(c);
+}
+
 /* The internal entry point gives the same answer as the public one. */
 static void test_direct_entry(void **state)
 {
@@ -1372,21 +1458,83 @@ static void test_direct_entry(void **state)
     free(c);
 }
 
+/* The PCK leaf cache: a verified leaf is remembered, but a quote whose leaf
+ * differs in any byte (here: one base64 character of its signature) must
+ * still be rejected, before and after the genuine leaf was cached. */
+static void test_leaf_cache_not_fooled(void **state)
+{
+    size_t qlen, clen;
+    uint8_t *q = vt_read(vecs[0].quote, &qlen);
+    uint8_t *c = vt_read(vecs[0].coll, &clen);
+    struct vouch_collateral *coll = NULL;
+    struct vouch_verify_result res;
+    const char *end_marker = "-----END CERTIFICATE-----";
+    uint8_t *bad = malloc(qlen);
+    size_t pos = 0;
+    (void)state;
+
+    assert_non_null(bad);
+    assert_int_equal(vouch_collateral_parse(c, clen, &coll), VOUCH_OK);
+    /* The first END marker closes the leaf; a character 40 before it lies in
+     * the base64 of the leaf's signature. */
+    for (size_t i = 0; i + strlen(end_marker) <= qlen; i++) {
+        if (memcmp(q + i, end_marker, strlen(end_marker)) == 0) {
+            pos = i - 40;
+            break;
+        }
+    }
+    assert_true(pos > 0);
+    memcpy(bad, q, qlen);
+    bad[pos] = bad[pos] == 'A' ? 'B' : 'A';
+    for (int round = 0; round < 3; round++) {
+        /* Round 0 runs before the genuine leaf is cached (for this key/CA
+         * pair in this process), rounds 1-2 after. */
+        assert_int_not_equal(verify_cached(bad, qlen, coll, vecs[0].now, &res), VOUCH_OK);
+        assert_false(res.verified);
+        vouch_verify_result_free(&res);
+        assert_int_equal(verify_cached(q, qlen, coll, vecs[0].now, &res), VOUCH_OK);
+        assert_true(res.verified);
+        vouch_verify_result_free(&res);
+    }
+    /* A cached leaf is still judged at the evaluation time. */
+    assert_int_equal(verify_cached(q, qlen, coll, 4102444800LL, &res), VOUCH_ERR_EXPIRED);
+    vouch_verify_result_free(&res);
+    vouch_collateral_free(coll);
+    free(bad);
+    free(q);
+    free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_direct_entry),          cmocka_unit_test(test_vectors),
-        cmocka_unit_test(test_vector_details),        cmocka_unit_test(test_windows),
-        cmocka_unit_test(test_t1_expired_item),       cmocka_unit_test(test_leaf_not_yet_valid),
-        cmocka_unit_test(test_cross_collateral),      cmocka_unit_test(test_no_collateral),
-        cmocka_unit_test(test_flip_signed_region),    cmocka_unit_test(test_flip_qe_report),
-        cmocka_unit_test(test_collateral_signatures), cmocka_unit_test(test_wrong_root),
-        cmocka_unit_test(test_wrong_root_in_quote),   cmocka_unit_test(test_pcs_envelope),
-        cmocka_unit_test(test_truncations),           cmocka_unit_test(test_tcb_info_sorting),
-        cmocka_unit_test(test_tdx_matching),          cmocka_unit_test(test_td_relaunch),
-        cmocka_unit_test(test_sgx_matching),          cmocka_unit_test(test_converge_tables),
-        cmocka_unit_test(test_qe_identity),           cmocka_unit_test(test_tcb_info_rejects),
-        cmocka_unit_test(test_tcb_info_v2),           cmocka_unit_test(test_windows_check),
+        cmocka_unit_test(test_direct_entry),
+        cmocka_unit_test(test_leaf_cache_not_fooled),
+        cmocka_unit_test(test_pem_blocks),
+        cmocka_unit_test(test_chain_text_variants),
+        cmocka_unit_test(test_vectors),
+        cmocka_unit_test(test_vector_details),
+        cmocka_unit_test(test_windows),
+        cmocka_unit_test(test_t1_expired_item),
+        cmocka_unit_test(test_leaf_not_yet_valid),
+        cmocka_unit_test(test_cross_collateral),
+        cmocka_unit_test(test_no_collateral),
+        cmocka_unit_test(test_flip_signed_region),
+        cmocka_unit_test(test_flip_qe_report),
+        cmocka_unit_test(test_collateral_signatures),
+        cmocka_unit_test(test_wrong_root),
+        cmocka_unit_test(test_wrong_root_in_quote),
+        cmocka_unit_test(test_pcs_envelope),
+        cmocka_unit_test(test_truncations),
+        cmocka_unit_test(test_tcb_info_sorting),
+        cmocka_unit_test(test_tdx_matching),
+        cmocka_unit_test(test_td_relaunch),
+        cmocka_unit_test(test_sgx_matching),
+        cmocka_unit_test(test_converge_tables),
+        cmocka_unit_test(test_qe_identity),
+        cmocka_unit_test(test_tcb_info_rejects),
+        cmocka_unit_test(test_tcb_info_v2),
+        cmocka_unit_test(test_windows_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,101 @@
+/* Server TLS contexts (see vouch/tls.h). */
+#include <fcntl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vouch/log.h>
+#include <vouch/mem.h>
+#include <vouch/tls.h>
+
+struct vouch_tls_ctx {
+    SSL_CTX *ssl;
+};
+
+/* TLS 1.2 suites: ECDHE with AEAD only. TLS 1.3 suites are OpenSSL's defaults
+ * (all AEAD). */
+static const char tls12_ciphers[] = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                                    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                                    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+static vouch_err key_file_private(const char *path)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    vouch_err rc = VOUCH_ERR_IO;
+
+    if (fd < 0)
+        return VOUCH_ERR_IO;
+    if (fstat(fd, &st) != 0)
+        goto out;
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        vouch_log_error("TLS key %s is accessible to group or others; refusing it", path);
+        rc = VOUCH_ERR_INVAL;
+        goto out;
+    }
+    rc = VOUCH_OK;
+out:
+    close(fd);
+    return rc;
+}
+
+vouch_err vouch_tls_server_ctx_new(const char *cert_path, const char *key_path,
+                                   const char *client_ca, struct vouch_tls_ctx **out)
+{
+    struct vouch_tls_ctx *c = NULL;
+    vouch_err rc = VOUCH_ERR_NOMEM;
+
+    *out = NULL;
+    ERR_clear_error();
+    if ((rc = key_file_private(key_path)) != VOUCH_OK)
+        return rc;
+    rc = VOUCH_ERR_NOMEM;
+    if (!(c = vouch_calloc(1, sizeof(*c))))
+        goto out;
+    if (!(c->ssl = SSL_CTX_new(TLS_server_method())))
+        goto out;
+    rc = VOUCH_ERR_CRYPTO;
+    if (!SSL_CTX_set_min_proto_version(c->ssl, TLS1_2_VERSION) ||
+        !SSL_CTX_set_cipher_list(c->ssl, tls12_ciphers))
+        goto out;
+    SSL_CTX_set_options(c->ssl, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                                    SSL_OP_CIPHER_SERVER_PREFERENCE);
+    rc = VOUCH_ERR_IO;
+    if (SSL_CTX_use_certificate_chain_file(c->ssl, cert_path) != 1) {
+        vouch_log_error("cannot load TLS certificate chain %s", cert_path);
+        goto out;
+    }
+    if (SSL_CTX_use_PrivateKey_file(c->ssl, key_path, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(c->ssl) != 1) {
+        vouch_log_error("cannot load TLS key %s (or it does not match the certificate)", key_path);
+        goto out;
+    }
+    if (client_ca) {
+        if (SSL_CTX_load_verify_locations(c->ssl, client_ca, NULL) != 1) {
+            vouch_log_error("cannot load client CA %s", client_ca);
+            goto out;
+        }
+        /* Request, don't require: the admin API checks the result itself. */
+        SSL_CTX_set_verify(c->ssl, SSL_VERIFY_PEER, NULL);
+    }
+    *out = c;
+    c = NULL;
+    rc = VOUCH_OK;
+out:
+    ERR_clear_error();
+    vouch_tls_ctx_free(c);
+    return rc;
+}
+
+void *vouch_tls_ctx_native(struct vouch_tls_ctx *c)
+{
+    return c ? c->ssl : NULL;
+}
+
+void vouch_tls_ctx_free(struct vouch_tls_ctx *c)
+{
+    if (!c)
+        return;
+    SSL_CTX_free(c->ssl);
+    vouch_free(c);
+}
