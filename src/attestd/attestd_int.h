@@ -1,0 +1,235 @@
+/*
+ * vouch-attestd internals: the attestation service that speaks Azure
+ * Attestation's REST API. main.c parses the command line and sets up the data
+ * directory; service.c routes requests; attest.c runs evidence verification,
+ * binding checks, policy and token issue; policy_api.c manages policies and
+ * signer certificates; keys.c owns the token-signing keys and the JWKS;
+ * store.c is the LMDB state; metrics.c counts.
+ *
+ * Threading: request handlers run on the HTTP worker threads. Everything in
+ * struct attestd is either immutable after start-up or guarded as noted.
+ */
+#ifndef VOUCH_ATTESTD_INT_H
+#define VOUCH_ATTESTD_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <vouch/crypto.h>
+#include <vouch/evidence.h>
+#include <vouch/http.h>
+#include <vouch/pkey.h>
+#include <vouch/policy.h>
+#include <vouch/token.h>
+
+#define ATTESTD_VERSION          "vouch-attestd/0.1.0"
+#define ATTESTD_STORE_MAP_SIZE   (256u * 1024u * 1024u)
+#define ATTESTD_MAX_KEY_LEN      255u
+#define ATTESTD_MAX_COLLATERAL   64u
+#define ATTESTD_MAX_SIGNING_KEYS 8u
+
+/* ---- store ---- */
+
+enum attestd_db {
+    ATTESTD_DB_POLICIES = 0, /* "current/<Type>" -> policy record, "v/<Type>/<%016llu>" history */
+    ATTESTD_DB_SIGNERS = 1,  /* "<sha1 hex>" -> certificate DER */
+    ATTESTD_DB_KEYS = 2,     /* "<created %016llx>-<kid>" -> signing key record */
+    ATTESTD_DB_META = 3,
+    ATTESTD_DB__COUNT
+};
+
+struct attestd_store;
+struct attestd_store_op {
+    enum attestd_db db;
+    const char *key;
+    const void *val;
+    size_t len;
+    bool del;
+};
+typedef vouch_err (*attestd_store_each_fn)(void *arg, const char *key, const void *val, size_t len);
+
+VOUCH_NODISCARD vouch_err attestd_store_open(const char *dir, struct attestd_store **out);
+void attestd_store_close(struct attestd_store *s);
+/** Copy of the value (NUL-terminated; vouch_free). NOT_FOUND if absent. */
+VOUCH_NODISCARD vouch_err attestd_store_get(struct attestd_store *s, enum attestd_db db,
+                                            const char *key, uint8_t **val, size_t *len);
+VOUCH_NODISCARD vouch_err attestd_store_put(struct attestd_store *s, enum attestd_db db,
+                                            const char *key, const void *val, size_t len);
+/** Applies all @p ops in one transaction: all or nothing. */
+VOUCH_NODISCARD vouch_err attestd_store_apply(struct attestd_store *s,
+                                              const struct attestd_store_op *ops, size_t n);
+/** Calls @p fn for each key starting with @p prefix, in key order. */
+VOUCH_NODISCARD vouch_err attestd_store_each(struct attestd_store *s, enum attestd_db db,
+                                             const char *prefix, attestd_store_each_fn fn,
+                                             void *arg);
+
+/* ---- attestation types ---- */
+
+enum attestd_type {
+    ATTESTD_SGX_ENCLAVE = 0,
+    ATTESTD_OPEN_ENCLAVE,
+    ATTESTD_TDX_VM,
+    ATTESTD_SEV_SNP_VM,
+    ATTESTD_TPM,
+    ATTESTD_SIM_ENCLAVE,
+    ATTESTD_TYPE__COUNT
+};
+
+/** "SgxEnclave", ... as in the URL. */
+const char *attestd_type_name(enum attestd_type t);
+/** Exact (case-sensitive) lookup of a URL type name. */
+VOUCH_NODISCARD vouch_err attestd_type_parse(const char *s, size_t len, enum attestd_type *out);
+
+/* ---- policies ---- */
+
+/* One stored policy, immutable once published; readers hold a reference. */
+struct attestd_policy {
+    atomic_uint refs;
+    uint64_t version;
+    bool is_default;
+    char *text; /* owned policy text */
+    size_t text_len;
+    struct vouch_policy *parsed;
+    char hash[VOUCH_POLICY_HASH_LEN + 1]; /* x-ms-policy-hash */
+    char *jws;                            /* the policy as MAA returns it in x-ms-policy (owned) */
+    json_t *signer;                       /* JWK of the signer, or NULL when unsigned */
+};
+
+void attestd_policy_unref(struct attestd_policy *p);
+
+/* ---- service ---- */
+
+struct attestd_config {
+    const char *listen;
+    const char *data_dir;
+    const char *issuer; /* public base URL, no trailing slash */
+    const char *collateral_dir;
+    const char *admin_token_file;
+    bool insecure_http;
+    bool has_eval_time;
+    int64_t eval_time;
+    unsigned threads;
+    enum vouch_sig_alg token_alg;
+    int64_t token_lifetime;
+    bool allow_draft_policy;      /* draftPolicyForAttestation (unsigned tokens) */
+    bool require_signed_policies; /* Isolated mode */
+};
+
+struct attestd_collateral {
+    enum vouch_evidence_format tee; /* SGX or TDX */
+    uint8_t fmspc[6];
+    struct vouch_collateral *coll;
+    char source[256];
+};
+
+struct attestd_signing_key {
+    struct vouch_pkey *key;
+    struct vouch_pubkey *pub;
+    char kid[VOUCH_TOKEN_KID_LEN + 1];
+    uint8_t *cert_der;
+    size_t cert_len;
+    int64_t created;
+};
+
+#define ATTESTD_LAT_BUCKETS 12u
+
+struct attestd_metrics {
+    atomic_ulong requests[6]; /* by status class: 1xx..5xx, other */
+    atomic_ulong attest_ok[ATTESTD_TYPE__COUNT];
+    atomic_ulong attest_denied[ATTESTD_TYPE__COUNT];
+    atomic_ulong attest_invalid[ATTESTD_TYPE__COUNT];
+    atomic_ulong lat_bucket[ATTESTD_LAT_BUCKETS + 1]; /* attest latency, cumulative at render */
+    atomic_ulong lat_sum_us;
+    atomic_ulong lat_count;
+};
+
+struct attestd {
+    struct attestd_config cfg;
+    struct attestd_store *store;
+    char *admin_token; /* secret: compared with vouch_ct_eq, wiped at exit */
+    size_t admin_token_len;
+
+    /* policies: current per type, swapped under policy_lock */
+    pthread_mutex_t policy_lock;
+    struct attestd_policy *policy[ATTESTD_TYPE__COUNT];
+
+    /* signing keys: [0] is the one in use; all are published. Immutable after start. */
+    struct attestd_signing_key keys[ATTESTD_MAX_SIGNING_KEYS];
+    size_t n_keys;
+    char *jwks_text;   /* the /certs document */
+    char *openid_text; /* the openid-configuration document */
+
+    struct attestd_collateral collateral[ATTESTD_MAX_COLLATERAL];
+    size_t n_collateral;
+
+    struct attestd_metrics metrics;
+};
+
+/** The HTTP entry point (vouch_http_handler_fn). */
+void attestd_handle(void *arg, const struct vouch_http_request *req,
+                    struct vouch_http_response *res);
+
+/** Writes MAA's error shape {"error":{"code","message"}} with @p status. */
+void attestd_error(struct vouch_http_response *res, int status, const char *code, const char *fmt,
+                   ...) VOUCH_PRINTF(4, 5);
+/** Writes {"token": tok} with status 200. */
+void attestd_token_response(struct vouch_http_response *res, const char *token);
+/** The evaluation time: --eval-time if set, else the clock. */
+int64_t attestd_now(const struct attestd *d);
+/** Signs @p claims (adds iss, iat, nbf, exp, jti, x-ms-ver) with the current key. */
+VOUCH_NODISCARD vouch_err attestd_issue_token(struct attestd *d, json_t *claims, char **out);
+
+/* attest.c */
+void attestd_attest(struct attestd *d, enum attestd_type type, const struct vouch_http_request *req,
+                    struct vouch_http_response *res);
+
+/* policy_api.c */
+VOUCH_NODISCARD vouch_err attestd_policies_load(struct attestd *d);
+/** A new reference to the current policy for @p type, or NULL if none (Tpm). */
+struct attestd_policy *attestd_policy_get(struct attestd *d, enum attestd_type type);
+/** Parses @p text into a fresh unpublished policy object (refs = 1). */
+VOUCH_NODISCARD vouch_err attestd_policy_build(const char *text, size_t len,
+                                               struct attestd_policy **out,
+                                               struct vouch_policy_error *err);
+void attestd_policy_endpoint(struct attestd *d, enum attestd_type type, bool reset,
+                             const struct vouch_http_request *req, struct vouch_http_response *res);
+void attestd_certificates_endpoint(struct attestd *d, const char *op,
+                                   const struct vouch_http_request *req,
+                                   struct vouch_http_response *res);
+/** True when the request carries the admin credential; otherwise writes 401. */
+bool attestd_admin_ok(struct attestd *d, const struct vouch_http_request *req,
+                      struct vouch_http_response *res);
+
+/* keys.c */
+VOUCH_NODISCARD vouch_err attestd_keys_load(struct attestd *d);
+void attestd_keys_free(struct attestd *d);
+
+/* collateral */
+VOUCH_NODISCARD vouch_err attestd_collateral_load(struct attestd *d);
+/** The loaded collateral for @p tee and @p fmspc, or NULL. */
+const struct vouch_collateral *attestd_collateral_find(const struct attestd *d,
+                                                       enum vouch_evidence_format tee,
+                                                       const uint8_t fmspc[6]);
+
+/* files.c */
+/** Reads a whole file of at most VOUCH_MAX_COLLATERAL_SIZE bytes (NUL-terminated
+ *  copy; vouch_free). With @p secret, the file must not be accessible to group
+ *  or others and is opened without following symlinks. */
+VOUCH_NODISCARD vouch_err attestd_read_file(const char *path, bool secret, char **out, size_t *len);
+/** Writes @p len bytes to @p path through a temporary file, fsync and rename. */
+VOUCH_NODISCARD vouch_err attestd_write_file_atomic(const char *path, const void *p, size_t len,
+                                                    mode_t mode);
+/** Checks that hash(@p data) equals the first hash-length bytes of the hex
+ *  field @p field_hex: OK, MISMATCH, or PARSE when the field is too short. */
+VOUCH_NODISCARD vouch_err attestd_binding_check(const uint8_t *data, size_t len,
+                                                enum vouch_hash_alg alg, const char *field_hex,
+                                                size_t hexlen);
+
+/* metrics.c */
+void attestd_metrics_request(struct attestd *d, int status);
+void attestd_metrics_attest(struct attestd *d, enum attestd_type t, int outcome, int64_t us);
+VOUCH_NODISCARD vouch_err attestd_metrics_render(struct attestd *d, struct vouch_buf *out);
+
+#endif
