@@ -73,6 +73,10 @@ vouch_err vouch_http_request_header(const struct vouch_http_request *r, const ch
 
     *value = NULL;
     *len = 0;
+    /* A request built outside the server (a fuzzer driving a handler) has no
+     * headers. */
+    if (!req)
+        return VOUCH_ERR_NOT_FOUND;
     if (n >= sizeof(lower))
         return VOUCH_ERR_INVAL;
     /* libh2o stores header names lowercased. */
@@ -280,6 +284,11 @@ static void *worker_main(void *arg)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     while (!atomic_load(&w->srv->stop))
         h2o_evloop_run(w->ctx.loop, 100);
+    /* libh2o keeps freed socket buffers in a per-thread recycle list that it
+     * never empties; empty it before the thread goes. */
+    while (h2o_socket_buffer_prototype.allocator.cnt > 0)
+        free(h2o_mem_alloc_recycle(&h2o_socket_buffer_prototype.allocator,
+                                   1)); /* lint:allow free: libh2o allocated it with malloc */
     return NULL;
 }
 
