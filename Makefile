@@ -23,7 +23,7 @@ demo: build
 
 # Tests run twice: gcc with ASan+UBSan (dev preset) and clang hardened (clang
 # preset), so both compilers' -Werror and the sanitizers gate every change.
-test: deps test-dev test-clang
+test: deps lint test-dev test-clang
 
 test-dev:
 	cmake --preset dev $(CMAKE_ARGS) >/dev/null

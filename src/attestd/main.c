@@ -47,7 +47,8 @@ static void usage(FILE *f)
                "  --no-draft-policy       refuse draftPolicyForAttestation (unsigned tokens)\n"
                "  --require-signed-policies  refuse unsigned policy uploads (isolated mode)\n"
                "  --port-file F           write the bound port to F (with port 0)\n"
-               "  --verbose               log every request\n");
+               "  --quiet                 only warnings and errors (no per-request lines)\n"
+            "  --verbose               debug logging\n");
 }
 
 /* The host part of a URL like https://host:port/..., for the certificate. */
@@ -148,6 +149,7 @@ int main(int argc, char **argv)
         {"require-signed-policies", no_argument, NULL, 'S'},
         {"port-file", required_argument, NULL, 'p'},
         {"verbose", no_argument, NULL, 'v'},
+        {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -158,6 +160,8 @@ int main(int argc, char **argv)
     int ret = 2, c;
 
     harden_process();
+    /* A service logs one line per request by default. */
+    vouch_log_set_level(VOUCH_LOG_INFO);
     if (!(d = vouch_calloc(1, sizeof(*d)))) {
         fprintf(stderr, "vouch-attestd: out of memory\n");
         return 1;
@@ -218,7 +222,10 @@ int main(int argc, char **argv)
             port_file = optarg;
             break;
         case 'v':
-            vouch_log_set_level(VOUCH_LOG_INFO);
+            vouch_log_set_level(VOUCH_LOG_DEBUG);
+            break;
+        case 'q':
+            vouch_log_set_level(VOUCH_LOG_WARN);
             break;
         case 'h':
             usage(stdout);

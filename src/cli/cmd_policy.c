@@ -16,7 +16,6 @@
 
 #include "cli/cli.h"
 
-
 static const char *const value_opts[] = {"--claims", NULL};
 
 static void print_claims_text(const char *title, const struct vouch_claims *c)

@@ -286,9 +286,10 @@ static void *worker_main(void *arg)
         h2o_evloop_run(w->ctx.loop, 100);
     /* libh2o keeps freed socket buffers in a per-thread recycle list that it
      * never empties; empty it before the thread goes. */
-    while (h2o_socket_buffer_prototype.allocator.cnt > 0)
-        free(h2o_mem_alloc_recycle(&h2o_socket_buffer_prototype.allocator,
-                                   1)); /* lint:allow free: libh2o allocated it with malloc */
+    while (h2o_socket_buffer_prototype.allocator.cnt > 0) {
+        void *chunk = h2o_mem_alloc_recycle(&h2o_socket_buffer_prototype.allocator, 1);
+        free(chunk); /* lint:allow free: libh2o allocated it with malloc */
+    }
     return NULL;
 }
 

@@ -194,13 +194,115 @@ static void test_metrics(void **state)
     free(d);
 }
 
+static void rm_store(const char *dir)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/state.mdb", dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/state.mdb-lock", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* Signs a token with the service's current key; verifies it with the JWKS the
+ * service publishes at that moment. */
+static vouch_err token_verifies(struct attestd *d, const char *token, const char *jwks_text)
+{
+    struct vouch_jwks *jwks = NULL;
+    struct vouch_token_opts o;
+    struct vouch_token_result r;
+    vouch_err rc;
+
+    assert_int_equal(vouch_jwks_parse(jwks_text, strlen(jwks_text), &jwks, NULL, 0), VOUCH_OK);
+    vouch_token_opts_init(&o, attestd_now(d));
+    o.issuer = d->cfg.issuer;
+    rc = vouch_token_verify(token, strlen(token), jwks, &o, &r);
+    vouch_token_result_free(&r);
+    vouch_jwks_free(jwks);
+    return rc;
+}
+
+/* Key rollover: a key older than 90 days is replaced at start; the old one
+ * stays in /certs for the token lifetime plus a day after the new one took
+ * over (so its tokens still verify), then it is dropped. */
+static void test_key_rollover(void **state)
+{
+    char dir[] = "/tmp/vouch-attestd-keys-XXXXXX";
+    struct attestd *d = calloc(1, sizeof(*d));
+    const int64_t t0 = 1751328000, day = 86400;
+    char kid0[VOUCH_TOKEN_KID_LEN + 1], *tok0 = NULL, *jwks1 = NULL;
+    json_t *claims;
+    (void)state;
+
+    assert_non_null(d);
+    assert_non_null(mkdtemp(dir));
+    d->cfg.issuer = "https://attest.example";
+    d->cfg.token_alg = VOUCH_SIG_RS256;
+    d->cfg.token_lifetime = 28800;
+    d->cfg.has_eval_time = true;
+    d->cfg.eval_time = t0;
+    assert_int_equal(attestd_store_open(dir, &d->store), VOUCH_OK);
+
+    /* First start: one key, and a token signed with it. */
+    assert_int_equal(attestd_keys_load(d), VOUCH_OK);
+    assert_int_equal(d->n_keys, 1);
+    memcpy(kid0, d->keys[0].kid, sizeof(kid0));
+    assert_non_null(claims = json_object());
+    assert_int_equal(attestd_issue_token(d, claims, &tok0), VOUCH_OK);
+    json_decref(claims);
+    assert_int_equal(token_verifies(d, tok0, d->jwks_text), VOUCH_OK);
+
+    /* A restart a month later keeps the same key. */
+    attestd_keys_free(d);
+    d->cfg.eval_time = t0 + 30 * day;
+    assert_int_equal(attestd_keys_load(d), VOUCH_OK);
+    assert_int_equal(d->n_keys, 1);
+    assert_string_equal(d->keys[0].kid, kid0);
+
+    /* After 90 days: a new key signs, the old one is still published. */
+    attestd_keys_free(d);
+    d->cfg.eval_time = t0 + 91 * day;
+    assert_int_equal(attestd_keys_load(d), VOUCH_OK);
+    assert_int_equal(d->n_keys, 2);
+    assert_string_not_equal(d->keys[0].kid, kid0);
+    assert_string_equal(d->keys[1].kid, kid0);
+    assert_non_null(strstr(d->jwks_text, kid0));
+    jwks1 = strdup(d->jwks_text);
+    assert_non_null(jwks1);
+    {
+        /* An old token checked at the switch-over (it would have expired by
+         * now on the clock; here only its key matters). */
+        struct vouch_jwks *jwks = NULL;
+        struct vouch_token_opts o;
+        struct vouch_token_result r;
+        assert_int_equal(vouch_jwks_parse(jwks1, strlen(jwks1), &jwks, NULL, 0), VOUCH_OK);
+        vouch_token_opts_init(&o, t0);
+        assert_int_equal(vouch_token_verify(tok0, strlen(tok0), jwks, &o, &r), VOUCH_OK);
+        vouch_token_result_free(&r);
+        vouch_jwks_free(jwks);
+    }
+
+    /* Two days later the old key has left /certs; the new one remains. */
+    attestd_keys_free(d);
+    d->cfg.eval_time = t0 + 93 * day;
+    assert_int_equal(attestd_keys_load(d), VOUCH_OK);
+    assert_int_equal(d->n_keys, 1);
+    assert_null(strstr(d->jwks_text, kid0));
+
+    free(jwks1);
+    vouch_free(tok0);
+    attestd_keys_free(d);
+    attestd_store_close(d->store);
+    rm_store(dir);
+    free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_binding),
-        cmocka_unit_test(test_store),
-        cmocka_unit_test(test_error_shape),
-        cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_binding),      cmocka_unit_test(test_store),
+        cmocka_unit_test(test_error_shape),  cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_key_rollover),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
