@@ -181,6 +181,9 @@ vouch_err vouch__pem_block_x509(const struct vouch__pem_blocks *b, size_t i,
     *out = NULL;
     if (i >= b->n)
         return VOUCH_ERR_INVAL;
+    /* Intel's own CA certificates are built in, decoded and checked once. */
+    if ((*out = vouch__intel_cert_find(b->buf + b->off[i], b->len[i])) != NULL)
+        return VOUCH_OK;
     if ((rc = vouch_base64_decode(b->buf + b->off[i], b->len[i], false, &der, &der_len)) !=
         VOUCH_OK)
         return rc;
@@ -323,15 +326,22 @@ VOUCH_NODISCARD static vouch_err parse_chain(const json_t *root, const char *fie
     *n = 0;
     if ((rc = get_str(root, field, true, &s, &len, detail, cap)) != VOUCH_OK)
         return rc;
-    if (known_root != NULL && vouch__pem_blocks((const uint8_t *)s, len, 2, &b)) {
-        bool hit = vouch__pem_block_is(&b, 1, known_root_b64);
-        if (hit && (rc = vouch__pem_block_x509(&b, 0, &certs[0])) == VOUCH_OK) {
-            certs[1] = vouch_x509_ref(known_root);
-            *n = 2;
+    if (vouch__pem_blocks((const uint8_t *)s, len, 2, &b)) {
+        if ((rc = vouch__pem_block_x509(&b, 0, &certs[0])) == VOUCH_OK) {
+            if (known_root != NULL && vouch__pem_block_is(&b, 1, known_root_b64))
+                certs[1] = vouch_x509_ref(known_root);
+            else
+                rc = vouch__pem_block_x509(&b, 1, &certs[1]);
+            if (rc != VOUCH_OK) {
+                vouch_x509_free(certs[0]);
+                certs[0] = NULL;
+            }
         }
         vouch__pem_blocks_free(&b);
-        if (hit && rc == VOUCH_OK)
+        if (rc == VOUCH_OK) {
+            *n = 2;
             return VOUCH_OK;
+        }
     }
     rc = vouch_x509_parse_pem_chain((const uint8_t *)s, len, certs, VOUCH_MAX_CHAIN_DEPTH, n);
     if (rc != VOUCH_OK)
@@ -399,8 +409,10 @@ static bool take_chain(struct vouch_collateral *c, const char *field, struct vou
         verdict(c, VOUCH_ERR_CHAIN, "%s: unexpected signer CN \"%s\"", field, cn);
         return false;
     }
+    /* A built-in Intel CA was verified against the pinned root at start-up. */
     if (!vouch_x509_issued_by_name(*signer_out, c->root) ||
-        (rc = vouch_x509_verify_signed_by(*signer_out, c->root)) != VOUCH_OK) {
+        (!vouch__intel_cert_checked(*signer_out) &&
+         (rc = vouch_x509_verify_signed_by(*signer_out, c->root)) != VOUCH_OK)) {
         verdict(c, VOUCH_ERR_CHAIN, "%s: \"%s\" is not signed by the Intel SGX Root CA", field, cn);
         return false;
     }

@@ -258,4 +258,10 @@ struct vouch_x509 *vouch__pck_cache_get(const uint8_t key[VOUCH_SHA256_LEN],
 void vouch__pck_cache_put(const uint8_t key[VOUCH_SHA256_LEN],
                           const uint8_t ca_fp[VOUCH_SHA256_LEN], struct vouch_x509 *leaf);
 
+/* Built-in Intel CA certificates (intel_certs.c). find returns a new reference
+ * to the checked object whose base64 text is exactly @p b64, or NULL; checked
+ * says whether @p x is one of the built-in CAs verified against the root. */
+struct vouch_x509 *vouch__intel_cert_find(const char *b64, size_t len);
+bool vouch__intel_cert_checked(const struct vouch_x509 *x);
+
 #endif
