@@ -90,12 +90,22 @@ VOUCH_NODISCARD VOUCH_API vouch_err vouch_collateral_parse(const uint8_t *json, 
                                                            struct vouch_collateral **out);
 VOUCH_API void vouch_collateral_free(struct vouch_collateral *c);
 
+/* The Intel CA that issued a PCK certificate: it selects the PCK CRL
+ * (PCS pckcrl?ca=processor|platform). */
+enum vouch_pck_ca {
+    VOUCH_PCK_CA_UNKNOWN = 0,
+    VOUCH_PCK_CA_PROCESSOR = 1, /* "Intel SGX PCK Processor CA" */
+    VOUCH_PCK_CA_PLATFORM = 2,  /* "Intel SGX PCK Platform CA" */
+};
+
 /* The platform a DCAP quote comes from, or a collateral set is for: enough
  * to pick the right collateral out of a cache before verifying. */
 struct vouch_dcap_platform {
     enum vouch_evidence_format tee; /* SGX or TDX */
     uint8_t fmspc[6];
-    int64_t not_after; /* collateral only: end of its validity window */
+    int64_t not_after;        /* collateral only: end of its validity window */
+    enum vouch_pck_ca pck_ca; /* quote only: issuer of the PCK leaf */
+    int64_t not_before;       /* collateral only: start of its validity window */
 };
 
 /**

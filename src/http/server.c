@@ -32,11 +32,14 @@
 #include <vouch/tls.h>
 
 #define MAX_WORKERS 64u
+/* Shutdown drain: rounds of 20 ms for connections to finish (2 s in all). */
+#define VOUCH_HTTP_SHUTDOWN_ROUNDS 100
 
 struct worker {
     struct vouch_http_server *srv;
     pthread_t thread;
     bool started;
+    bool busy_at_exit; /* connections outlived shutdown: the context cannot be disposed */
     int fd;
     h2o_context_t ctx;
     h2o_accept_ctx_t accept_ctx;
@@ -206,6 +209,19 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 
     memset(&r, 0, sizeof(r));
     memset(&res, 0, sizeof(res));
+    /* Handlers see C strings; a NUL (e.g. "%00" decoded) would cut the path
+     * short and route the request somewhere it did not ask to go. */
+    if (memchr(req->path_normalized.base, 0, path_len) ||
+        memchr(req->path.base, 0, req->path.len) || memchr(req->method.base, 0, req->method.len)) {
+        static const char body[] =
+            "{\"error\":{\"code\":\"BadRequest\",\"message\":\"NUL in the request line\"}}";
+        req->res.status = 400;
+        req->res.reason = "Bad Request";
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                       H2O_STRLIT("application/json; charset=utf-8"));
+        h2o_send_inline(req, body, sizeof(body) - 1);
+        return 0;
+    }
     r.impl = req;
     r.method = pool_strndup(&req->pool, req->method.base, req->method.len);
     r.path = pool_strndup(&req->pool, req->path_normalized.base, path_len);
@@ -274,6 +290,27 @@ static int open_listener(struct vouch_http_server *s)
     return fd;
 }
 
+/* True while the context still has connections or pending timers; libh2o
+ * asserts that every timer list is empty when a context is disposed. */
+static bool context_busy(h2o_context_t *ctx)
+{
+    h2o_timeout_t *const t[] = {&ctx->zero_timeout,
+                                &ctx->one_sec_timeout,
+                                &ctx->hundred_ms_timeout,
+                                &ctx->handshake_timeout,
+                                &ctx->http1.req_timeout,
+                                &ctx->http2.idle_timeout,
+                                &ctx->http2.graceful_shutdown_timeout};
+
+    if (!h2o_linklist_is_empty(&ctx->http1._conns) || !h2o_linklist_is_empty(&ctx->http2._conns))
+        return true;
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        if (!h2o_linklist_is_empty(&t[i]->_entries))
+            return true;
+    }
+    return false;
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -284,6 +321,20 @@ static void *worker_main(void *arg)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     while (!atomic_load(&w->srv->stop))
         h2o_evloop_run(w->ctx.loop, 100);
+
+    /* Graceful stop: accept nothing new, ask connections to finish (HTTP/2
+     * GOAWAY, idle HTTP/1 closed), and give them a bounded time to go. */
+    if (w->listener) {
+        h2o_socket_read_stop(w->listener);
+        h2o_socket_close(w->listener);
+        w->listener = NULL;
+        w->fd = -1;
+    }
+    h2o_context_request_shutdown(&w->ctx);
+    for (int i = 0; i < VOUCH_HTTP_SHUTDOWN_ROUNDS && context_busy(&w->ctx); i++)
+        h2o_evloop_run(w->ctx.loop, 20);
+    w->busy_at_exit = context_busy(&w->ctx);
+
     /* libh2o keeps freed socket buffers in a per-thread recycle list that it
      * never empties; empty it before the thread goes. */
     while (h2o_socket_buffer_prototype.allocator.cnt > 0) {
@@ -479,7 +530,9 @@ void vouch_http_server_free(struct vouch_http_server *s)
         } else if (w->fd >= 0) {
             close(w->fd);
         }
-        if (w->ctx.loop) {
+        /* A context whose connections did not finish in time is left for
+         * process exit: disposing it would trip libh2o's assertions. */
+        if (w->ctx.loop && !w->busy_at_exit) {
             h2o_evloop_t *loop = w->ctx.loop;
             h2o_context_dispose(&w->ctx);
             h2o_evloop_destroy(loop);
