@@ -9,6 +9,8 @@ PKGS=(
   clang libclang-rt-14-dev clang-format
   libssl-dev openssl libjansson-dev libcmocka-dev libjose-dev libh2o-evloop-dev
   liblmdb-dev jq curl
+  libcurl4-openssl-dev
+  libtss2-dev
 )
 # npm is needed only by the benchmark peer (bench/peer); Debian's nodejs ships
 # without it, while some images bring their own node+npm.

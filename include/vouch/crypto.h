@@ -43,6 +43,23 @@ VOUCH_NODISCARD VOUCH_API vouch_err vouch_hash(enum vouch_hash_alg alg, const vo
 VOUCH_NODISCARD VOUCH_API vouch_err vouch_sha256(const void *p, size_t len,
                                                  uint8_t out[VOUCH_SHA256_LEN]);
 
+/*
+ * A reusable digest context for hot loops such as PCR replay, where one
+ * verification hashes hundreds of short inputs: the implementation is fetched
+ * once at creation and nothing is allocated per digest. Not thread-safe; use
+ * one per thread. Free with vouch_hasher_free (accepts NULL).
+ */
+struct vouch_hasher;
+VOUCH_NODISCARD VOUCH_API vouch_err vouch_hasher_new(enum vouch_hash_alg alg,
+                                                     struct vouch_hasher **out);
+VOUCH_API void vouch_hasher_free(struct vouch_hasher *h);
+/** Digest length of @p h's algorithm. */
+VOUCH_API size_t vouch_hasher_len(const struct vouch_hasher *h);
+/** Writes H(@p a || @p b) (either may be empty) to @p out, vouch_hasher_len bytes. */
+VOUCH_NODISCARD VOUCH_API vouch_err vouch_hasher_digest2(struct vouch_hasher *h, const void *a,
+                                                         size_t a_len, const void *b, size_t b_len,
+                                                         uint8_t *out);
+
 /* Incremental hashing over several pieces. */
 struct vouch_hash_ctx;
 VOUCH_NODISCARD VOUCH_API vouch_err vouch_hash_init(enum vouch_hash_alg alg,
@@ -69,6 +86,16 @@ struct vouch_pubkey;
 VOUCH_NODISCARD VOUCH_API vouch_err vouch_pubkey_from_ec_xy(enum vouch_curve curve,
                                                             const uint8_t *xy, size_t len,
                                                             struct vouch_pubkey **out);
+/**
+ * Builds an RSA public key from its raw big-endian modulus @p n and public
+ * exponent @p e (as TPM2B_PUBLIC_KEY_RSA and JWK carry them). Leading zero
+ * octets are ignored. The modulus must be odd and at most VOUCH_MAX_RSA_BITS
+ * bits, the exponent odd, at least 3 and at most 8 octets: PARSE otherwise.
+ * The minimum key size is the caller's policy.
+ */
+VOUCH_NODISCARD VOUCH_API vouch_err vouch_pubkey_from_rsa_ne(const uint8_t *n, size_t n_len,
+                                                             const uint8_t *e, size_t e_len,
+                                                             struct vouch_pubkey **out);
 /** Parses a DER SubjectPublicKeyInfo or a PEM "PUBLIC KEY". */
 VOUCH_NODISCARD VOUCH_API vouch_err vouch_pubkey_parse(const uint8_t *p, size_t len,
                                                        struct vouch_pubkey **out);

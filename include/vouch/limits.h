@@ -125,4 +125,45 @@
  * Keyed by the exact certificate bytes and the verifying CA; one per platform. */
 #define VOUCH_PCK_LEAF_CACHE_SLOTS 64u
 
+/* HTTP client (src/http/client.c): the largest response body we read. The
+ * biggest thing fetched is a PCK CRL (VOUCH_MAX_CRL_SIZE) or a JWKS
+ * (VOUCH_MAX_JWKS_SIZE); TCB Info bodies are < 10 KiB. */
+#define VOUCH_MAX_HTTPC_RESPONSE (4u * 1024u * 1024u)
+/* One kept response header value (an issuer chain: two URL-encoded PEM
+ * certificates are ~2.5 KiB). */
+#define VOUCH_MAX_HTTPC_HEADER (64u * 1024u)
+/* An OpenID discovery document; MAA's is ~1 KiB. */
+#define VOUCH_MAX_OPENID_CONFIG_SIZE (64u * 1024u)
+
+/* Intel collateral fetched from a PCS/PCCS and kept per process by
+ * vouch-attestd, one slot per (TEE, FMSPC, PCK CA). A service sees a handful
+ * of platform models; each parsed set is ~100 KiB. */
+#define VOUCH_PCS_CACHE_SLOTS 64u
+
+/* TPM 2.0 evidence (src/evidence/tpm_*.c). Marshalled TPMS_ATTEST,
+ * TPMT_SIGNATURE and TPM2B/TPMT_PUBLIC structures are 72-316 bytes in the real
+ * vectors; the largest form libtss2 can represent (an NV certify attestation)
+ * is about 2.3 KiB, so 4 KiB bounds any of them. */
+#define VOUCH_MAX_TPM_STRUCT_SIZE 4096u
+/* PCR banks in one quote selection or one set of PCR values. PC Client TPMs
+ * have at most sha1/sha256/sha384/sha512/sm3; libtss2 allows 16. */
+#define VOUCH_MAX_TPM_PCR_BANKS 8u
+/* Quote nonce (extraData, a TPM2B_DATA): the TPM caps it at 64 bytes. */
+#define VOUCH_MAX_TPM_NONCE 64u
+/* TCG boot event log. Real logs are 15-50 KiB (a few hundred events); servers
+ * with many option ROMs and Windows logs run to a few hundred KiB. */
+#define VOUCH_MAX_TPM_LOG_SIZE   (4u * 1024u * 1024u)
+#define VOUCH_MAX_TPM_LOG_EVENTS 16384u
+/* One event's data. The largest real events are dbx variables (23 KiB in
+ * gdc-host); go-attestation keeps a regression test with eventSize ~3.18 GB. */
+#define VOUCH_MAX_TPM_EVENT_SIZE (1024u * 1024u)
+/* Algorithms in a Spec ID event table, and so digests in one event. TCG
+ * defines eight hash algorithms a PC Client log may carry; real logs have 1-3. */
+#define VOUCH_MAX_TPM_LOG_ALGS 8u
+/* A PCR values file (text or JSON): 8 banks x 24 PCRs x ~150 characters. */
+#define VOUCH_MAX_TPM_PCRS_SIZE (64u * 1024u)
+/* Nesting of Windows boot configuration (SIPA) containers in one event;
+ * Windows nests two levels deep. */
+#define VOUCH_MAX_TPM_SIPA_DEPTH 8u
+
 #endif

@@ -334,6 +334,7 @@ void attestd_attest(struct attestd *d, enum attestd_type type, const struct vouc
     size_t quote_len;
     struct vouch_verify_opts vo;
     struct vouch_verify_result vr = {0};
+    struct attestd_collateral_use coll = {0};
     struct vouch_claims *in = NULL;
     struct vouch_policy_result pr = {0};
     struct attestd_policy *pol = NULL, *draft = NULL;
@@ -362,9 +363,11 @@ void attestd_attest(struct attestd *d, enum attestd_type type, const struct vouc
 
     /* Evidence field: "quote" (SgxEnclave, TdxVm; legacy "Quote") or "report". */
     {
-        const char *field = (type == ATTESTD_OPEN_ENCLAVE || type == ATTESTD_SEV_SNP_VM)
-                                ? "report"
-                                : (json_object_get(body, "quote") ? "quote" : "Quote");
+        const char *field =
+            (type == ATTESTD_OPEN_ENCLAVE || type == ATTESTD_SEV_SNP_VM)
+                ? "report"
+                : (json_object_get(body, "Quote") && !json_object_get(body, "quote") ? "Quote"
+                                                                                     : "quote");
         if (!get_b64_field(body, field, &evidence, &evidence_len, res))
             goto out;
     }
@@ -407,7 +410,7 @@ void attestd_attest(struct attestd *d, enum attestd_type type, const struct vouc
         struct vouch_dcap_platform plat;
         enum vouch_evidence_format want =
             type == ATTESTD_TDX_VM ? VOUCH_EVIDENCE_TDX : VOUCH_EVIDENCE_SGX;
-        char fm[13];
+        char why[400];
         if (vouch_evidence_dcap_platform(quote, quote_len, &plat) != VOUCH_OK) {
             attestd_error(res, 400, "InvalidParameter", "The specified quote was invalid: %s",
                           "it does not parse as a DCAP quote with a PCK certificate chain");
@@ -418,14 +421,14 @@ void attestd_attest(struct attestd *d, enum attestd_type type, const struct vouc
                           vouch_evidence_format_name(plat.tee), attestd_type_name(type));
             goto out;
         }
-        vouch_hex_encode(plat.fmspc, sizeof(plat.fmspc), fm);
-        if (!(vo.collateral_obj = attestd_collateral_find(d, plat.tee, plat.fmspc))) {
+        if (attestd_collateral_acquire(d, &plat, &coll, why, sizeof(why)) != VOUCH_OK) {
             attestd_error(res, 400, "InvalidParameter",
                           "The specified quote was invalid due to an error in the quote "
-                          "collateral: no collateral for %s FMSPC %s",
-                          vouch_evidence_format_name(plat.tee), fm);
+                          "collateral: %s",
+                          why);
             goto out;
         }
+        vo.collateral_obj = coll.coll;
     }
     rc = vouch_evidence_verify(quote, quote_len, &vo, &vr);
     if (rc != VOUCH_OK) {
@@ -548,6 +551,7 @@ out:
     attestd_policy_unref(draft);
     json_decref(ev);
     vouch_verify_result_free(&vr);
+    attestd_collateral_release(&coll);
     runtime_data_free(&rt);
     runtime_data_free(&init);
     vouch_free(evidence);

@@ -29,6 +29,13 @@
 #define ATTESTD_MAX_KEY_LEN      255u
 #define ATTESTD_MAX_COLLATERAL   64u
 #define ATTESTD_MAX_SIGNING_KEYS 8u
+/* PCS fetch backoff: after n failed fetches for a platform, wait
+ * min(base x 2^(n-1), max) before fetching again. */
+#define ATTESTD_PCS_BACKOFF_BASE_MS 5000u
+#define ATTESTD_PCS_BACKOFF_MAX_MS  600000u
+/* Fetched collateral still inside its window is refetched after this long, so
+ * CRL and TCB updates reach the cache; on failure the old set stays in use. */
+#define ATTESTD_PCS_REFRESH_MS (24u * 3600u * 1000u)
 
 /* ---- store ---- */
 
@@ -115,6 +122,13 @@ struct attestd_config {
     int64_t token_lifetime;
     bool allow_draft_policy;      /* draftPolicyForAttestation (unsigned tokens) */
     bool require_signed_policies; /* Isolated mode */
+    /* Intel PCS/PCCS collateral fetching (pcs.c); off without pcs_url. */
+    const char *pcs_url;          /* base URL, no trailing slash */
+    const char *pcs_ca_file;      /* CA bundle for an https PCCS with its own CA */
+    const char *pcs_api_key_file; /* Ocp-Apim-Subscription-Key (secret file) */
+    const char *pcs_root_crl_url; /* NULL: derived from pcs_url */
+    unsigned pcs_backoff_base_ms; /* 0: ATTESTD_PCS_BACKOFF_BASE_MS */
+    unsigned pcs_timeout_ms;      /* per request; 0: the HTTP client's default */
 };
 
 struct attestd_collateral {
@@ -163,6 +177,7 @@ struct attestd {
 
     struct attestd_collateral collateral[ATTESTD_MAX_COLLATERAL];
     size_t n_collateral;
+    struct attestd_pcs *pcs; /* fetched collateral (pcs.c); NULL without --pcs-url */
 
     struct attestd_metrics metrics;
 };
@@ -212,6 +227,57 @@ VOUCH_NODISCARD vouch_err attestd_collateral_load(struct attestd *d);
 const struct vouch_collateral *attestd_collateral_find(const struct attestd *d,
                                                        enum vouch_evidence_format tee,
                                                        const uint8_t fmspc[6]);
+
+/* Collateral in use by one request. A fetched set holds a reference that
+ * attestd_collateral_release drops, so a cache refresh cannot free it. */
+struct attestd_pcs_entry;
+struct attestd_collateral_use {
+    const struct vouch_collateral *coll;
+    struct attestd_pcs_entry *entry; /* NULL for a set loaded with --collateral */
+};
+/** The collateral for a quote's platform: a loaded set valid at now, else one
+ *  fetched from the PCS (when configured). On failure @p why says why (for the
+ *  client); @p out is then empty. Release @p out whatever the result. */
+VOUCH_NODISCARD vouch_err attestd_collateral_acquire(struct attestd *d,
+                                                     const struct vouch_dcap_platform *plat,
+                                                     struct attestd_collateral_use *out, char *why,
+                                                     size_t cap);
+void attestd_collateral_release(struct attestd_collateral_use *u);
+
+/* pcs.c: Intel PCS/PCCS fetcher and in-memory cache, one slot per
+ * (TEE, FMSPC, PCK CA), with per-slot backoff after failures. Thread-safe. */
+struct attestd_pcs;
+/** Sets up d->pcs from the configuration (no-op without pcs_url). */
+VOUCH_NODISCARD vouch_err attestd_pcs_init(struct attestd *d);
+void attestd_pcs_free(struct attestd *d);
+/** A referenced cache entry for @p plat valid at @p now, fetching it when
+ *  needed. BUSY while the platform is backing off after failures. */
+VOUCH_NODISCARD vouch_err attestd_pcs_get(struct attestd *d, const struct vouch_dcap_platform *plat,
+                                          int64_t now, struct attestd_pcs_entry **entry,
+                                          const struct vouch_collateral **coll, char *why,
+                                          size_t cap);
+void attestd_pcs_entry_unref(struct attestd_pcs_entry *e);
+/** Wait before the next fetch after @p failures consecutive failures. */
+uint64_t attestd_pcs_backoff_ms(unsigned base_ms, unsigned failures);
+
+/* The raw PCS/PCCS responses for one platform, as received. */
+struct attestd_pcs_raw {
+    const uint8_t *tcb_body; /* {"tcbInfo":{...},"signature":"..."} */
+    size_t tcb_len;
+    const char *tcb_chain;  /* TCB-Info-Issuer-Chain, URL-encoded PEM */
+    const uint8_t *qe_body; /* {"enclaveIdentity":{...},"signature":"..."} */
+    size_t qe_len;
+    const char *qe_chain;   /* SGX-Enclave-Identity-Issuer-Chain */
+    const uint8_t *pck_crl; /* DER, hex or PEM */
+    size_t pck_crl_len;
+    const char *pck_crl_chain; /* SGX-PCK-CRL-Issuer-Chain */
+    const uint8_t *root_crl;   /* DER, hex or PEM */
+    size_t root_crl_len;
+};
+/** Assembles QuoteCollateralV3 JSON (vouch_free) from PCS responses: signed
+ *  bodies cut byte for byte, chains URL-decoded, CRLs as hex of DER. */
+VOUCH_NODISCARD vouch_err attestd_pcs_collateral_json(const struct attestd_pcs_raw *raw, char **out,
+                                                      size_t *len, char *why, size_t cap);
 
 /* files.c */
 /** Reads a whole file of at most VOUCH_MAX_COLLATERAL_SIZE bytes (NUL-terminated

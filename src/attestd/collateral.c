@@ -1,9 +1,11 @@
 /* Intel collateral for the service: a directory of collateral JSON files,
- * parsed and verified once at start-up and looked up by TEE type and FMSPC. */
+ * parsed and verified once at start-up and looked up by TEE type and FMSPC,
+ * and, with --pcs-url, sets fetched from a PCS/PCCS (pcs.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <vouch/encoding.h>
 #include <vouch/log.h>
 #include <vouch/mem.h>
 
@@ -81,4 +83,40 @@ const struct vouch_collateral *attestd_collateral_find(const struct attestd *d,
         }
     }
     return best;
+}
+
+vouch_err attestd_collateral_acquire(struct attestd *d, const struct vouch_dcap_platform *plat,
+                                     struct attestd_collateral_use *out, char *why, size_t cap)
+{
+    const struct vouch_collateral *c;
+    struct vouch_dcap_platform cp;
+    int64_t now = attestd_now(d);
+    char fm[13];
+    vouch_err rc = VOUCH_ERR_NOT_FOUND;
+
+    memset(out, 0, sizeof(*out));
+    if (cap > 0)
+        why[0] = 0;
+    c = attestd_collateral_find(d, plat->tee, plat->fmspc);
+    /* A loaded set outside its window is still the answer without a PCS: the
+     * verifier then names the expired item. With a PCS, fetch a current one. */
+    if (c && (!d->pcs || (vouch_collateral_platform(c, &cp) == VOUCH_OK && now >= cp.not_before &&
+                          now <= cp.not_after))) {
+        out->coll = c;
+        return VOUCH_OK;
+    }
+    if (!d->pcs) {
+        vouch_hex_encode(plat->fmspc, sizeof(plat->fmspc), fm);
+        snprintf(why, cap, "no collateral for %s FMSPC %s", vouch_evidence_format_name(plat->tee),
+                 fm);
+        return rc;
+    }
+    rc = attestd_pcs_get(d, plat, now, &out->entry, &out->coll, why, cap);
+    return rc;
+}
+
+void attestd_collateral_release(struct attestd_collateral_use *u)
+{
+    attestd_pcs_entry_unref(u->entry);
+    memset(u, 0, sizeof(*u));
 }

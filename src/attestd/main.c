@@ -27,6 +27,27 @@
 
 static struct vouch_http_server *g_server;
 
+/* Long-only options (no single-letter form). */
+enum {
+    OPT_PCS_URL = 0x100,
+    OPT_PCS_CA,
+    OPT_PCS_API_KEY_FILE,
+    OPT_PCS_ROOT_CRL_URL,
+    OPT_PCS_BACKOFF_BASE_MS,
+    OPT_PCS_TIMEOUT_MS,
+};
+
+/* A positive millisecond count of at most one hour. */
+static bool parse_ms(const char *s, unsigned *out)
+{
+    char *end = NULL;
+    unsigned long v = strtoul(s, &end, 10);
+    if (!*s || *end || v == 0 || v > 3600000ul)
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -38,6 +59,13 @@ static void usage(FILE *f)
     fprintf(f, "usage: vouch-attestd --listen ADDR:PORT --data DIR [options]\n"
                "  --issuer URL            public base URL (default scheme://host:port)\n"
                "  --collateral DIR        Intel collateral JSON files, loaded at start\n"
+               "  --pcs-url URL           fetch missing/expired collateral from a PCS/PCCS\n"
+               "                          (Intel: https://api.trustedservices.intel.com)\n"
+               "  --pcs-ca FILE           CA bundle for an https PCCS with its own CA\n"
+               "  --pcs-api-key-file F    PCS subscription key (mode 0600)\n"
+               "  --pcs-root-crl-url URL  root CA CRL (default: the PCCS rootcacrl path)\n"
+               "  --pcs-backoff-base-ms N first wait after a failed fetch (default 5000)\n"
+               "  --pcs-timeout-ms N      per PCS request (default 10000)\n"
                "  --eval-time TIME        verify at this fixed time (tests only; logged loudly)\n"
                "  --admin-token-file F    bearer token for policy management (mode 0600)\n"
                "  --insecure-http         plain HTTP instead of TLS\n"
@@ -48,7 +76,7 @@ static void usage(FILE *f)
                "  --require-signed-policies  refuse unsigned policy uploads (isolated mode)\n"
                "  --port-file F           write the bound port to F (with port 0)\n"
                "  --quiet                 only warnings and errors (no per-request lines)\n"
-            "  --verbose               debug logging\n");
+               "  --verbose               debug logging\n");
 }
 
 /* The host part of a URL like https://host:port/..., for the certificate. */
@@ -151,6 +179,12 @@ int main(int argc, char **argv)
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
+        {"pcs-url", required_argument, NULL, OPT_PCS_URL},
+        {"pcs-ca", required_argument, NULL, OPT_PCS_CA},
+        {"pcs-api-key-file", required_argument, NULL, OPT_PCS_API_KEY_FILE},
+        {"pcs-root-crl-url", required_argument, NULL, OPT_PCS_ROOT_CRL_URL},
+        {"pcs-backoff-base-ms", required_argument, NULL, OPT_PCS_BACKOFF_BASE_MS},
+        {"pcs-timeout-ms", required_argument, NULL, OPT_PCS_TIMEOUT_MS},
         {NULL, 0, NULL, 0},
     };
     struct attestd *d = NULL;
@@ -231,6 +265,26 @@ int main(int argc, char **argv)
             usage(stdout);
             ret = 0;
             goto out;
+        case OPT_PCS_URL:
+            d->cfg.pcs_url = optarg;
+            break;
+        case OPT_PCS_CA:
+            d->cfg.pcs_ca_file = optarg;
+            break;
+        case OPT_PCS_API_KEY_FILE:
+            d->cfg.pcs_api_key_file = optarg;
+            break;
+        case OPT_PCS_ROOT_CRL_URL:
+            d->cfg.pcs_root_crl_url = optarg;
+            break;
+        case OPT_PCS_BACKOFF_BASE_MS:
+        case OPT_PCS_TIMEOUT_MS:
+            if (!parse_ms(optarg, c == OPT_PCS_TIMEOUT_MS ? &d->cfg.pcs_timeout_ms
+                                                          : &d->cfg.pcs_backoff_base_ms)) {
+                fprintf(stderr, "vouch-attestd: --pcs-*-ms: 1..3600000 milliseconds\n");
+                goto out;
+            }
+            break;
         default:
             usage(stderr);
             goto out;
@@ -320,7 +374,7 @@ int main(int argc, char **argv)
     }
     if (attestd_store_open(d->cfg.data_dir, &d->store) != VOUCH_OK ||
         attestd_keys_load(d) != VOUCH_OK || attestd_policies_load(d) != VOUCH_OK ||
-        attestd_collateral_load(d) != VOUCH_OK) {
+        attestd_collateral_load(d) != VOUCH_OK || attestd_pcs_init(d) != VOUCH_OK) {
         fprintf(stderr, "vouch-attestd: start-up failed (see the log above)\n");
         goto out;
     }
@@ -345,6 +399,7 @@ int main(int argc, char **argv)
 out:
     vouch_http_server_free(g_server);
     g_server = NULL;
+    attestd_pcs_free(d);
     for (size_t i = 0; i < d->n_collateral; i++)
         vouch_collateral_free(d->collateral[i].coll);
     for (int t = 0; t < ATTESTD_TYPE__COUNT; t++)

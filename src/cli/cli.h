@@ -27,5 +27,6 @@ const char *cli_positional(int argc, char **argv, int from, const char *const *v
 int cli_evidence(int argc, char **argv);
 int cli_policy(int argc, char **argv);
 int cli_token(int argc, char **argv);
+int cli_tpm(int argc, char **argv);
 
 #endif

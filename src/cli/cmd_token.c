@@ -5,23 +5,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <vouch/httpc.h>
 #include <vouch/json.h>
+#include <vouch/limits.h>
 #include <vouch/mem.h>
 #include <vouch/time.h>
 #include <vouch/token.h>
 
 #include "cli/cli.h"
 
-static const char *const value_opts[] = {"--jwks", "--issuer", "--at", NULL};
+static const char *const value_opts[] = {"--jwks", "--issuer", "--at", "--cacert", NULL};
 static const char *const flag_opts[] = {"--json", "--allow-unsigned", NULL};
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: vouch token verify TOKEN_FILE (--jwks F | --issuer URL) [--at TIME] "
-               "[--json] [--allow-unsigned]\n"
+               "[--json] [--allow-unsigned] [--cacert F]\n"
                "  TOKEN_FILE  a compact JWT, or an attest response {\"token\": ...}\n"
                "  --jwks F    JWKS with the verification keys (an issuer's /certs)\n"
-               "  --issuer U  require iss == U exactly\n"
+               "  --issuer U  require iss == U exactly; without --jwks, fetch the JWKS from\n"
+               "              U/.well-known/openid-configuration's jwks_uri\n"
+               "  --cacert F  CA bundle (PEM) for an https issuer with a private CA\n"
                "  --at TIME   evaluation time, Unix seconds or RFC 3339 (default: now)\n"
                "  --allow-unsigned  accept alg \"none\" (draft-policy) tokens\n");
 }
@@ -91,6 +95,95 @@ static bool token_text(char *buf, size_t len, json_t **doc, const char **tok, si
     return true;
 }
 
+/* GETs @p url and insists on 200; prints the failure itself. */
+static vouch_err http_get(const char *url, const char *cacert, size_t max_body, const char *what,
+                          struct vouch_httpc_response *r)
+{
+    struct vouch_httpc_opts o;
+    vouch_err rc;
+
+    vouch_httpc_opts_init(&o);
+    o.ca_file = cacert;
+    o.max_body = max_body;
+    if ((rc = vouch_httpc_get(url, &o, r)) != VOUCH_OK) {
+        fprintf(stderr, "vouch: cannot fetch the %s: %s\n", what, r->error_detail);
+        return rc;
+    }
+    if (r->status != 200) {
+        fprintf(stderr, "vouch: cannot fetch the %s: GET %s: HTTP %ld\n", what, url, r->status);
+        return VOUCH_ERR_IO;
+    }
+    if (r->body_len == 0) {
+        fprintf(stderr, "vouch: cannot fetch the %s: GET %s: empty response\n", what, url);
+        return VOUCH_ERR_PARSE;
+    }
+    return VOUCH_OK;
+}
+
+/*
+ * OpenID discovery: GET ISSUER/.well-known/openid-configuration, whose
+ * "issuer" must be ISSUER exactly (OpenID Connect Discovery §4.3: otherwise
+ * one issuer could hand out another's keys), then GET its jwks_uri. An https
+ * issuer's jwks_uri must be https too.
+ */
+static vouch_err fetch_jwks(const char *issuer, const char *cacert, uint8_t **out, size_t *len)
+{
+    struct vouch_httpc_response r1 = {0}, r2 = {0};
+    json_t *doc = NULL;
+    const char *iss = NULL, *jwks_uri = NULL;
+    size_t iss_len = 0, uri_len = 0, n = strlen(issuer);
+    char *url = NULL, jerr[160];
+    vouch_err rc = VOUCH_ERR_NOMEM;
+
+    *out = NULL;
+    *len = 0;
+    while (n > 0 && issuer[n - 1] == '/')
+        n--;
+    if (!(url = vouch_malloc(n + sizeof("/.well-known/openid-configuration"))))
+        goto out;
+    memcpy(url, issuer, n);
+    memcpy(url + n, "/.well-known/openid-configuration",
+           sizeof("/.well-known/openid-configuration"));
+    if ((rc = http_get(url, cacert, VOUCH_MAX_OPENID_CONFIG_SIZE, "OpenID configuration", &r1)) !=
+        VOUCH_OK)
+        goto out;
+    rc = VOUCH_ERR_PARSE;
+    if (vouch_json_parse((const char *)r1.body, r1.body_len, &doc, jerr, sizeof(jerr)) !=
+            VOUCH_OK ||
+        !json_is_object(doc)) {
+        fprintf(stderr, "vouch: %s is not a JSON object\n", url);
+        goto out;
+    }
+    if (vouch_json_str(doc, "issuer", &iss, &iss_len) != VOUCH_OK || iss_len != strlen(issuer) ||
+        memcmp(iss, issuer, iss_len) != 0) {
+        fprintf(stderr, "vouch: %s names issuer \"%.*s\", not \"%s\"\n", url,
+                iss ? (int)(iss_len > 200 ? 200 : iss_len) : 0, iss ? iss : "", issuer);
+        rc = VOUCH_ERR_MISMATCH;
+        goto out;
+    }
+    if (vouch_json_str(doc, "jwks_uri", &jwks_uri, &uri_len) != VOUCH_OK ||
+        strlen(jwks_uri) != uri_len ||
+        (strncmp(jwks_uri, "https://", 8) != 0 &&
+         (strncmp(issuer, "https://", 8) == 0 || strncmp(jwks_uri, "http://", 7) != 0))) {
+        fprintf(stderr, "vouch: %s has no usable jwks_uri (%s)\n", url,
+                strncmp(issuer, "https://", 8) == 0 ? "an https issuer needs an https jwks_uri"
+                                                    : "it must be an http(s) URL");
+        goto out;
+    }
+    if ((rc = http_get(jwks_uri, cacert, VOUCH_MAX_JWKS_SIZE, "JWKS", &r2)) != VOUCH_OK)
+        goto out;
+    *out = r2.body;
+    *len = r2.body_len;
+    r2.body = NULL;
+    rc = VOUCH_OK;
+out:
+    json_decref(doc);
+    vouch_free(url);
+    vouch_httpc_response_free(&r1);
+    vouch_httpc_response_free(&r2);
+    return rc;
+}
+
 static void print_object_text(const char *title, const json_t *o)
 {
     const char *key;
@@ -152,6 +245,7 @@ static int cmd_verify(int argc, char **argv)
     const char *jwks_path = cli_opt(argc, argv, 3, "--jwks", 1);
     const char *issuer = cli_opt(argc, argv, 3, "--issuer", 1);
     const char *at = cli_opt(argc, argv, 3, "--at", 1);
+    const char *cacert = cli_opt(argc, argv, 3, "--cacert", 1);
     bool as_json = cli_opt(argc, argv, 3, "--json", 0) != NULL;
     bool allow_unsigned = cli_opt(argc, argv, 3, "--allow-unsigned", 0) != NULL;
     struct vouch_token_result res = {0};
@@ -178,12 +272,8 @@ static int cmd_verify(int argc, char **argv)
         usage(stderr);
         return VOUCH_EXIT_USAGE;
     }
-    if (!jwks_path) {
-        fprintf(stderr,
-                "vouch: fetching JWKS over HTTP is not available in this build yet; "
-                "download %s/certs and pass it with --jwks (with --issuer to require "
-                "that issuer)\n",
-                issuer);
+    if (jwks_path && cacert) {
+        fprintf(stderr, "vouch: --cacert is for fetching the JWKS (--issuer without --jwks)\n");
         return VOUCH_EXIT_USAGE;
     }
     if (at) {
@@ -194,11 +284,16 @@ static int cmd_verify(int argc, char **argv)
     } else {
         now = vouch_time_now();
     }
-    if (cli_read_file(jwks_path, &jwks_buf, &jwks_len) != VOUCH_OK)
+    if (jwks_path) {
+        if (cli_read_file(jwks_path, &jwks_buf, &jwks_len) != VOUCH_OK)
+            goto out;
+    } else if (fetch_jwks(issuer, cacert, &jwks_buf, &jwks_len) != VOUCH_OK) {
         goto out;
+    }
     rc = vouch_jwks_parse((const char *)jwks_buf, jwks_len, &jwks, err, sizeof(err));
     if (rc != VOUCH_OK) {
-        fprintf(stderr, "vouch: %s: %s\n", jwks_path, err[0] ? err : vouch_strerror(rc));
+        fprintf(stderr, "vouch: %s: %s\n", jwks_path ? jwks_path : "the issuer's JWKS",
+                err[0] ? err : vouch_strerror(rc));
         goto out;
     }
     if (cli_read_file(path, &tok_buf, &tok_buf_len) != VOUCH_OK)

@@ -109,6 +109,9 @@ static void usage(FILE *f)
                "  evidence verify FILE [--collateral F] [--vcek F] [--crl F] [--at TIME] [--json]\n"
                "  policy eval POLICY_FILE --claims CLAIMS.json [--json]\n"
                "  token verify TOKEN_FILE (--jwks F | --issuer URL) [--at TIME] [--json]\n"
+               "  tpm replay LOG [--json]\n"
+               "  tpm verify --quote F --sig F --ak F --pcrs F [--log F]\n"
+               "             (--nonce HEX | --no-nonce) [--allow-sha1] [--json]\n"
                "  version\n");
 }
 
@@ -124,6 +127,8 @@ int main(int argc, char **argv)
         return cli_policy(argc, argv);
     if (strcmp(argv[1], "token") == 0)
         return cli_token(argc, argv);
+    if (strcmp(argv[1], "tpm") == 0)
+        return cli_tpm(argc, argv);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("vouch %s\n", vouch_version_string());
         return VOUCH_EXIT_OK;

@@ -154,6 +154,102 @@ void vouch_hash_ctx_free(struct vouch_hash_ctx *c)
     vouch_free(c);
 }
 
+struct vouch_hasher {
+    EVP_MD *md; /* explicitly fetched: EVP_sha256() would fetch on every init */
+    EVP_MD_CTX *ctx;
+    size_t out_len;
+};
+
+static const char *md_name(enum vouch_hash_alg alg)
+{
+    switch (alg) {
+    case VOUCH_HASH_SHA1:
+        return "SHA1";
+    case VOUCH_HASH_SHA256:
+        return "SHA256";
+    case VOUCH_HASH_SHA384:
+        return "SHA384";
+    case VOUCH_HASH_SHA512:
+        return "SHA512";
+    }
+    return NULL;
+}
+
+vouch_err vouch_hasher_new(enum vouch_hash_alg alg, struct vouch_hasher **out)
+{
+    vouch_err rc = VOUCH_ERR_INTERNAL;
+    const char *name = md_name(alg);
+    struct vouch_hasher *h = NULL;
+
+    vouch__ossl_begin();
+    if (!out) {
+        rc = VOUCH_ERR_INVAL;
+        goto out;
+    }
+    *out = NULL;
+    if (!name) {
+        rc = VOUCH_ERR_INVAL;
+        goto out;
+    }
+    h = vouch_calloc(1, sizeof(*h));
+    if (!h) {
+        rc = VOUCH_ERR_NOMEM;
+        goto out;
+    }
+    h->out_len = vouch_hash_len(alg);
+    h->md = EVP_MD_fetch(NULL, name, NULL);
+    h->ctx = EVP_MD_CTX_new();
+    if (!h->md || !h->ctx) {
+        rc = vouch__ossl_fail("hasher_new");
+        goto out;
+    }
+    *out = h;
+    h = NULL;
+    rc = VOUCH_OK;
+out:
+    vouch_hasher_free(h);
+    vouch__ossl_drain("hasher_new");
+    return rc;
+}
+
+void vouch_hasher_free(struct vouch_hasher *h)
+{
+    if (!h)
+        return;
+    EVP_MD_CTX_free(h->ctx);
+    EVP_MD_free(h->md);
+    vouch_free(h);
+}
+
+size_t vouch_hasher_len(const struct vouch_hasher *h)
+{
+    return h ? h->out_len : 0;
+}
+
+vouch_err vouch_hasher_digest2(struct vouch_hasher *h, const void *a, size_t a_len, const void *b,
+                               size_t b_len, uint8_t *out)
+{
+    vouch_err rc = VOUCH_ERR_INTERNAL;
+    unsigned int n = 0;
+
+    vouch__ossl_begin();
+    if (!h || !out || (!a && a_len) || (!b && b_len)) {
+        rc = VOUCH_ERR_INVAL;
+        goto out;
+    }
+    if (EVP_DigestInit_ex2(h->ctx, h->md, NULL) != 1 ||
+        (a_len && EVP_DigestUpdate(h->ctx, a, a_len) != 1) ||
+        (b_len && EVP_DigestUpdate(h->ctx, b, b_len) != 1) ||
+        EVP_DigestFinal_ex(h->ctx, out, &n) != 1 || n != h->out_len) {
+        rc = vouch__ossl_fail("hasher_digest2");
+        goto out;
+    }
+    rc = VOUCH_OK;
+out:
+    vouch__ossl_drain("hasher_digest2");
+    return rc;
+}
+
 vouch_err vouch_random(void *p, size_t len)
 {
     vouch_err rc = VOUCH_ERR_INTERNAL;

@@ -11,7 +11,10 @@
 
 void vouch__ossl_begin(void)
 {
-    ERR_clear_error();
+    /* ERR_clear_error walks every slot of the queue (about 0.4 us); peeking
+     * first keeps hot paths such as PCR replay from paying that each call. */
+    if (ERR_peek_error() != 0)
+        ERR_clear_error();
 }
 
 void vouch__ossl_drain(const char *what)

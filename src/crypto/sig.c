@@ -10,6 +10,7 @@
 #include "crypto/crypto_int.h"
 
 #include <openssl/core_names.h>
+#include <openssl/param_build.h>
 #include <openssl/params.h>
 #include <openssl/rsa.h>
 #include <string.h>
@@ -21,6 +22,8 @@
 #define EC_FIELD_MAX  48u
 /* AMD pads 48-byte values to 72; anything far larger is not a signature. */
 #define EC_LE_FIELD_MAX 1024u
+/* RSA public exponents are small (65537); 8 octets is already absurd. */
+#define RSA_E_MAX_LEN 8u
 
 static int curve_of(EVP_PKEY *pkey)
 {
@@ -130,6 +133,74 @@ out:
     EVP_PKEY_free(pkey);
     EVP_PKEY_CTX_free(ctx);
     vouch__ossl_drain("pubkey_from_ec_xy");
+    return rc;
+}
+
+/* Skips leading zero octets of a big-endian integer. */
+static void strip_zeros(const uint8_t **p, size_t *len)
+{
+    while (*len > 0 && **p == 0) {
+        (*p)++;
+        (*len)--;
+    }
+}
+
+vouch_err vouch_pubkey_from_rsa_ne(const uint8_t *n, size_t n_len, const uint8_t *e, size_t e_len,
+                                   struct vouch_pubkey **out)
+{
+    vouch_err rc = VOUCH_ERR_INTERNAL;
+    BIGNUM *bn_n = NULL;
+    BIGNUM *bn_e = NULL;
+    OSSL_PARAM_BLD *bld = NULL;
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *ctx = NULL;
+    EVP_PKEY *pkey = NULL;
+
+    vouch__ossl_begin();
+    if (!out) {
+        rc = VOUCH_ERR_INVAL;
+        goto out;
+    }
+    *out = NULL;
+    if ((!n && n_len) || (!e && e_len)) {
+        rc = VOUCH_ERR_INVAL;
+        goto out;
+    }
+    strip_zeros(&n, &n_len);
+    strip_zeros(&e, &e_len);
+    if (n_len == 0 || n_len > VOUCH_MAX_RSA_BITS / 8u || (n[n_len - 1] & 1u) == 0 || e_len == 0 ||
+        e_len > RSA_E_MAX_LEN || (e[e_len - 1] & 1u) == 0 || (e_len == 1 && e[0] < 3)) {
+        rc = VOUCH_ERR_PARSE;
+        goto out;
+    }
+    bn_n = BN_bin2bn(n, (int)n_len, NULL);
+    bn_e = BN_bin2bn(e, (int)e_len, NULL);
+    bld = OSSL_PARAM_BLD_new();
+    if (!bn_n || !bn_e || !bld || OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) != 1 ||
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e) != 1 ||
+        !(params = OSSL_PARAM_BLD_to_param(bld))) {
+        rc = vouch__ossl_fail("pubkey_from_rsa_ne");
+        goto out;
+    }
+    ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+    if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1) {
+        rc = vouch__ossl_fail("pubkey_from_rsa_ne");
+        goto out;
+    }
+    if (EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1 || !pkey) {
+        rc = VOUCH_ERR_PARSE;
+        goto out;
+    }
+    rc = vouch__pubkey_wrap(pkey, out);
+    pkey = NULL;
+out:
+    EVP_PKEY_free(pkey);
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(bn_n);
+    BN_free(bn_e);
+    vouch__ossl_drain("pubkey_from_rsa_ne");
     return rc;
 }
 

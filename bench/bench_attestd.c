@@ -1,0 +1,1512 @@
+/*
+ * Attestation service load benchmark (PRODUCT.md §4): attest over HTTPS with
+ * keep-alive and cached collateral, against the crypto-bound limit measured in
+ * the same run.
+ *
+ *   limit            in this process: one S1 verification with collateral
+ *                    parsed once (vouch_evidence_verify with collateral_obj,
+ *                    PCK leaf cache warm, as in the service) plus one RS256
+ *                    signature of a token with the claims the service really
+ *                    issues (taken from a probe response). The limit is
+ *                    cores / (verify + sign), each timed in thread CPU time:
+ *                    what 2 cores could do if a request cost nothing but its
+ *                    two unavoidable crypto jobs. (Wall-clock means are
+ *                    reported too; on a busy machine they measure the
+ *                    neighbours.)
+ *   https-keepalive  vouch-attestd (started here, TLS, --threads 2) under N
+ *                    closed-loop HTTP/1.1 keep-alive connections POSTing S1
+ *                    to /attest/SgxEnclave: attests/s, latency percentiles,
+ *                    and the ratio to the limit.
+ *   rss              the daemon's VmRSS before and after a long phase (a
+ *                    duration, or a request count such as the 1 M of the
+ *                    target).
+ *
+ * The load generator shares the machine with the daemon and takes CPU from
+ * it, so the run also reports both processes' CPU time and a second ratio
+ * normalised to the CPU the daemon actually got: attests per daemon CPU second
+ * against attests per CPU second of the limit. The raw ratio is the target;
+ * the normalised one says whether a miss is the service or the machine.
+ *
+ * new_connections counts the connections a phase had to open: 0 means every
+ * request went over a connection kept alive from the warm-up.
+ *
+ * Every response must be 200 with a well-formed token; the probe's token and
+ * one token at the end of each phase are verified against the daemon's /certs.
+ * Any failure fails the run: a fast wrong service is worthless. So does a
+ * daemon that does not exit cleanly on SIGTERM.
+ *
+ * stdout: one JSON object per figure; stderr: a table.
+ *
+ * usage: bench_attestd [--daemon PATH] [--seconds S] [--warmup S] [--connections N]
+ *                      [--threads N] [--rss-seconds S | --requests N] [--limit-seconds S]
+ *                      [DATA_DIR]
+ */
+#include <curl/curl.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <vouch/buf.h>
+#include <vouch/crypto.h>
+#include <vouch/encoding.h>
+#include <vouch/evidence.h>
+#include <vouch/json.h>
+#include <vouch/log.h>
+#include <vouch/mem.h>
+#include <vouch/pkey.h>
+#include <vouch/token.h>
+
+#ifndef VOUCH_TESTDATA_DIR
+#define VOUCH_TESTDATA_DIR "../shared/testdata"
+#endif
+
+extern char **environ;
+
+#define MAX_FILE            (1u << 20)
+#define MAX_RESPONSE        (1u << 20)
+#define MAX_LIMIT_SAMPLES   (1u << 20)
+#define MIN_LIMIT_ITERS     20u
+#define MAX_CONNECTIONS     1024u
+#define DEFAULT_SECONDS     10.0
+#define DEFAULT_WARMUP      2.0
+#define DEFAULT_RSS_SECONDS 30.0
+#define DEFAULT_LIMIT_SECS  2.0
+#define DEFAULT_CONNECTIONS 16u
+#define DEFAULT_THREADS     2u
+#define START_TIMEOUT_S     60.0
+#define STOP_TIMEOUT_S      15.0
+#define REQUEST_TIMEOUT_MS  30000L
+#define PROGRESS_INTERVAL_S 10.0
+#define RSS_SAMPLE_INTERVAL 1.0
+#define ISSUER              "https://127.0.0.1"
+#define ATTEST_PATH         "/attest/SgxEnclave?api-version=2022-08-01"
+#define TOKEN_PREFIX        "{\"token\":\""
+
+/* S1: the vector the service is loaded with (scripts/vectors.sh). */
+#define S1_QUOTE      "evidence/sgx/v3_phala_quote.bin"
+#define S1_COLLATERAL "evidence/sgx/v3_phala_collateral.json"
+#define S1_NOW        1751328000
+#define S1_NOW_TEXT   "1751328000"
+#define S1_STATUS     VOUCH_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED
+
+/* Targets from PRODUCT.md §4. */
+#define TARGET_RATIO_VS_LIMIT 0.70
+#define TARGET_P99_MS         25.0
+#define TARGET_RSS_GROWTH_PCT 10.0
+
+struct config {
+    const char *data_dir;
+    const char *daemon;
+    double seconds;
+    double warmup;
+    double rss_seconds;
+    double limit_seconds;
+    uint64_t requests; /* long phase by count instead of rss_seconds */
+    unsigned connections;
+    unsigned threads;
+};
+
+struct daemon {
+    pid_t pid;
+    bool reaped;
+    int status;
+    char tmp[256];
+    char log_path[512];
+    char ca_path[512];
+    char base_url[64];
+};
+
+struct limit_stats {
+    double mean_us;
+    double p50_us;
+    double cpu_us; /* thread CPU time per call */
+    size_t iters;
+};
+
+/* One measured in-process operation; returns VOUCH_OK only when its answer
+ * was right. */
+typedef vouch_err (*bench_op_fn)(void *ctx);
+
+struct verify_ctx {
+    const uint8_t *quote;
+    size_t quote_len;
+    struct vouch_verify_opts opts;
+};
+
+struct sign_ctx {
+    struct vouch_token_signer signer;
+    const json_t *claims;
+    size_t token_len; /* of the last token */
+};
+
+struct conn {
+    CURL *h;
+    struct vouch_buf body;
+    double t_start;
+    bool overflow;
+};
+
+struct load {
+    CURLM *m;
+    struct conn *conns;
+    unsigned n;
+    struct curl_slist *headers;
+    char url[160];
+    const char *req_body;
+    size_t req_len;
+    const char *ca_path;
+    double *lat_ms;
+    size_t n_lat;
+    size_t cap_lat;
+    char error[256]; /* the first failure of the run */
+};
+
+struct phase {
+    const char *name;
+    double seconds;
+    uint64_t requests; /* when non-zero, replaces seconds */
+    pid_t server;
+    bool progress;
+};
+
+struct phase_result {
+    uint64_t completed;
+    uint64_t failures;
+    double elapsed_s;
+    double server_cpu_s;
+    double client_cpu_s;
+    long connects;
+    long rss_max_kib;
+    double mean_ms;
+    double p50_ms;
+    double p90_ms;
+    double p99_ms;
+    double max_ms;
+};
+
+static volatile sig_atomic_t interrupted;
+static double *limit_samples;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double self_cpu_s(void)
+{
+    struct rusage ru;
+
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static double load_1m(void)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    double l = -1;
+
+    if (!f)
+        return -1;
+    if (fscanf(f, "%lf", &l) != 1)
+        l = -1;
+    fclose(f);
+    return l;
+}
+
+/* utime + stime of a process, all threads, from /proc/PID/stat. */
+VOUCH_NODISCARD static vouch_err proc_cpu_s(pid_t pid, double *out)
+{
+    vouch_err rc = VOUCH_ERR_IO;
+    char path[64], line[1024];
+    const char *p;
+    unsigned long ut = 0, st = 0;
+    long tick = sysconf(_SC_CLK_TCK);
+    FILE *f = NULL;
+
+    *out = 0;
+    snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+    if (!(f = fopen(path, "r")) || !fgets(line, sizeof(line), f))
+        goto out;
+    /* The command name may hold spaces and parentheses; fields restart
+     * after the last ')'. utime and stime are fields 14 and 15. */
+    if (!(p = strrchr(line, ')')) || tick <= 0 ||
+        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2) {
+        rc = VOUCH_ERR_PARSE;
+        goto out;
+    }
+    *out = (double)(ut + st) / (double)tick;
+    rc = VOUCH_OK;
+out:
+    if (f)
+        fclose(f);
+    return rc;
+}
+
+/* VmRSS of a process in KiB, from /proc/PID/status. */
+VOUCH_NODISCARD static vouch_err proc_rss_kib(pid_t pid, long *out)
+{
+    vouch_err rc = VOUCH_ERR_NOT_FOUND;
+    char path[64], line[256];
+    FILE *f = NULL;
+
+    *out = 0;
+    snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+    if (!(f = fopen(path, "r"))) {
+        rc = VOUCH_ERR_IO;
+        goto out;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            rc = sscanf(line + 6, "%ld", out) == 1 ? VOUCH_OK : VOUCH_ERR_PARSE;
+            goto out;
+        }
+    }
+out:
+    if (f)
+        fclose(f);
+    return rc;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of sorted samples. */
+static double percentile(const double *sorted, size_t n, size_t pct)
+{
+    size_t rank = (n * pct + 99) / 100;
+
+    if (n == 0)
+        return 0;
+    if (rank < 1)
+        rank = 1;
+    if (rank > n)
+        rank = n;
+    return sorted[rank - 1];
+}
+
+VOUCH_NODISCARD static vouch_err read_file(const char *dir, const char *rel, uint8_t **buf_out,
+                                           size_t *len_out)
+{
+    vouch_err rc = VOUCH_ERR_INTERNAL;
+    char path[4096];
+    FILE *f = NULL;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+
+    *buf_out = NULL;
+    *len_out = 0;
+    if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, rel) >= sizeof(path)) {
+        rc = VOUCH_ERR_TOO_LARGE;
+        goto out;
+    }
+    if (!(f = fopen(path, "rb"))) {
+        fprintf(stderr, "bench_attestd: cannot open %s\n", path);
+        rc = VOUCH_ERR_IO;
+        goto out;
+    }
+    if (!(buf = vouch_malloc(MAX_FILE))) {
+        rc = VOUCH_ERR_NOMEM;
+        goto out;
+    }
+    len = fread(buf, 1, MAX_FILE, f);
+    if (ferror(f) || len == 0 || fgetc(f) != EOF) {
+        fprintf(stderr, "bench_attestd: cannot read %s (or larger than %u bytes)\n", path,
+                MAX_FILE);
+        rc = VOUCH_ERR_IO;
+        goto out;
+    }
+    *buf_out = buf;
+    *len_out = len;
+    buf = NULL;
+    rc = VOUCH_OK;
+out:
+    if (f)
+        fclose(f);
+    vouch_free(buf);
+    return rc;
+}
+
+VOUCH_NODISCARD static vouch_err write_file(const char *path, const uint8_t *p, size_t len)
+{
+    vouch_err rc = VOUCH_ERR_IO;
+    FILE *f = fopen(path, "wb");
+
+    if (!f) {
+        fprintf(stderr, "bench_attestd: cannot create %s: %s\n", path, strerror(errno));
+        goto out;
+    }
+    if (fwrite(p, 1, len, f) != len) {
+        fprintf(stderr, "bench_attestd: cannot write %s\n", path);
+        goto out;
+    }
+    rc = VOUCH_OK;
+out:
+    if (f && fclose(f) != 0)
+        rc = VOUCH_ERR_IO;
+    return rc;
+}
+
+/* Removes the benchmark's own temporary tree (the daemon's data directory is
+ * two levels deep), without following symbolic links. */
+static void remove_tree(const char *path, int depth)
+{
+    struct stat st;
+    DIR *dir;
+    struct dirent *e;
+    char child[1024];
+
+    if (lstat(path, &st) != 0)
+        return;
+    if (!S_ISDIR(st.st_mode) || depth > 4) {
+        (void)unlink(path);
+        return;
+    }
+    if ((dir = opendir(path)) != NULL) {
+        while ((e = readdir(dir)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            if ((size_t)snprintf(child, sizeof(child), "%s/%s", path, e->d_name) < sizeof(child))
+                remove_tree(child, depth + 1);
+        }
+        closedir(dir);
+    }
+    (void)rmdir(path);
+}
+
+static void print_log_tail(const struct daemon *d)
+{
+    uint8_t *log = NULL;
+    size_t len = 0, from;
+
+    if (read_file(d->tmp, "daemon.log", &log, &len) != VOUCH_OK)
+        return;
+    from = len > 2000 ? len - 2000 : 0;
+    fprintf(stderr, "bench_attestd: vouch-attestd log (%s):\n%.*s\n", d->log_path,
+            (int)(len - from), (const char *)log + from);
+    vouch_free(log);
+}
+
+/* ---- HTTP client (libcurl) ------------------------------------------------ */
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+    struct conn *c = arg;
+
+    if (vouch_buf_append(&c->body, p, size * n) != VOUCH_OK) {
+        c->overflow = true;
+        return 0;
+    }
+    return size * n;
+}
+
+VOUCH_NODISCARD static vouch_err conn_setup(struct conn *c, const char *url, const char *ca_path,
+                                            struct curl_slist *headers)
+{
+    vouch_err rc = VOUCH_ERR_INTERNAL;
+
+    vouch_buf_init(&c->body, MAX_RESPONSE);
+    if (!(c->h = curl_easy_init())) {
+        rc = VOUCH_ERR_NOMEM;
+        goto out;
+    }
+    /* HTTP/1.1 explicitly: libcurl would otherwise negotiate h2 over TLS,
+     * and the target is keep-alive HTTP/1.1. No "Expect: 100-continue" (which
+     * libcurl sends for bodies over 1 KiB and which costs a round trip). */
+    if (curl_easy_setopt(c->h, CURLOPT_URL, url) != CURLE_OK ||
+        curl_easy_setopt(c->h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) != CURLE_OK ||
+        curl_easy_setopt(c->h, CURLOPT_CAINFO, ca_path) != CURLE_OK ||
+        curl_easy_setopt(c->h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
+        curl_easy_setopt(c->h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
+        curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+        curl_easy_setopt(c->h, CURLOPT_TCP_NODELAY, 1L) != CURLE_OK ||
+        curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS) != CURLE_OK ||
+        curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
+        curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c) != CURLE_OK ||
+        curl_easy_setopt(c->h, CURLOPT_PRIVATE, c) != CURLE_OK ||
+        (headers && curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, headers) != CURLE_OK)) {
+        rc = VOUCH_ERR_INTERNAL;
+        goto out;
+    }
+    rc = VOUCH_OK;
+out:
+    return rc;
+}
+
+static void conn_free(struct conn *c)
+{
+    if (c->h)
+        curl_easy_cleanup(c->h);
+    vouch_buf_free(&c->body);
+    memset(c, 0, sizeof(*c));
+}
+
+/* One request on a fresh handle (start-up checks and the probe). */
+VOUCH_NODISCARD static vouch_err http_once(const struct daemon *d, const char *path,
+                                           const char *post, size_t post_len, long *status_out,
+                                           struct vouch_buf *body_out)
+{
+    vouch_err rc = VOUCH_ERR_INTERNAL;
+    struct conn c;
+    struct curl_slist *headers = NULL, *h;
+    char url[256];
+    CURLcode cc;
+
+    *status_out = 0;
+    vouch_buf_free(body_out);
+    memset(&c, 0, sizeof(c));
+    snprintf(url, sizeof(url), "%s%s", d->base_url, path);
+    if (post) {
+        if (!(h = curl_slist_append(NULL, "Content-Type: application/json"))) {
+            rc = VOUCH_ERR_NOMEM;
+            goto out;
+        }
+        headers = h;
+        if (!(h = curl_slist_append(headers, "Expect:"))) {
+            rc = VOUCH_ERR_NOMEM;
+            goto out;
+        }
+        headers = h;
+    }
+    if ((rc = conn_setup(&c, url, d->ca_path, headers)) != VOUCH_OK)
+        goto out;
+    if (post &&
+        (curl_easy_setopt(c.h, CURLOPT_POSTFIELDS, post) != CURLE_OK ||
+         curl_easy_setopt(c.h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)post_len) != CURLE_OK)) {
+        rc = VOUCH_ERR_INTERNAL;
+        goto out;
+    }
+    if ((cc = curl_easy_perform(c.h)) != CURLE_OK || c.overflow) {
+        rc = VOUCH_ERR_IO;
+        goto out;
+    }
+    if (curl_easy_getinfo(c.h, CURLINFO_RESPONSE_CODE, status_out) != CURLE_OK) {
+        rc = VOUCH_ERR_INTERNAL;
+        goto out;
+    }
+    *body_out = c.body;
+    memset(&c.body, 0, sizeof(c.body));
+    rc = VOUCH_OK;
+out:
+    conn_free(&c);
+    curl_slist_free_all(headers);
+    return rc;
+}
+
+/* ---- the daemon --------------------------------------------------------------- */
+
+static bool daemon_alive(struct daemon *d)
+{
+    pid_t r;
+
+    if (d->pid <= 0 || d->reaped)
+        return false;
+    r = waitpid(d->pid, &d->status, WNOHANG);
+    if (r == d->pid) {
+        d->reaped = true;
+        return false;
+    }
+    return true;
+}
+
+/* The daemon sits next to the bench directory: BUILD/bench/bench_attestd and
+ * BUILD/vouch-attestd. */
+VOUCH_NODISCARD static vouch_err default_daemon(char *out, size_t cap)
+{
+    vouch_err rc = VOUCH_ERR_NOT_FOUND;
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    char *slash;
+
+    out[0] = 0;
+    if (n <= 0)
+        goto out;
+    self[n] = 0;
+    for (int i = 0; i < 2; i++) {
+        if (!(slash = strrchr(self, '/')))
+            goto out;
+        *slash = 0;
+    }
+    if ((size_t)snprintf(out, cap, "%s/vouch-attestd", self) >= cap) {
+        rc = VOUCH_ERR_TOO_LARGE;
+        goto out;
+    }
+    rc = VOUCH_OK;
+out:
+    return rc;
+}
+
+VOUCH_NODISCARD static vouch_err daemon_start(const struct config *cfg, const uint8_t *coll,
+                                              size_t coll_len, struct daemon *d)
+{
+    vouch_err rc = VOUCH_ERR_INTERNAL;
+    const char *base = getenv("TMPDIR");
+    char coll_dir[384], coll_file[448], data_dir[384], port_file[384], threads[16];
+    posix_spawn_file_actions_t fa;
+    bool fa_init = false;
+    double t0;
+    int err;
+
+    memset(d, 0, sizeof(*d));
+    if (access(cfg->daemon, X_OK) != 0) {
+        fprintf(stderr, "bench_attestd: %s is not an executable (make build, or --daemon)\n",
+                cfg->daemon);
+        rc = VOUCH_ERR_NOT_FOUND;
+        goto out;
+    }
+    snprintf(d->tmp, sizeof(d->tmp), "%s/vouch-bench-attestd-XXXXXX",
+             base && base[0] ? base : "/tmp");
+    if (!mkdtemp(d->tmp)) {
+        fprintf(stderr, "bench_attestd: mkdtemp: %s\n", strerror(errno));
+        d->tmp[0] = 0;
+        rc = VOUCH_ERR_IO;
+        goto out;
+    }
+    snprintf(coll_dir, sizeof(coll_dir), "%s/collateral", d->tmp);
+    snprintf(coll_file, sizeof(coll_file), "%s/s1.json", coll_dir);
+    snprintf(data_dir, sizeof(data_dir), "%s/data", d->tmp);
+    snprintf(port_file, sizeof(port_file), "%s/port", d->tmp);
+    snprintf(d->log_path, sizeof(d->log_path), "%s/daemon.log", d->tmp);
+    snprintf(d->ca_path, sizeof(d->ca_path), "%s/tls/cert.pem", data_dir);
+    snprintf(threads, sizeof(threads), "%u", cfg->threads);
+    if (mkdir(coll_dir, 0700) != 0) {
+        rc = VOUCH_ERR_IO;
+        goto out;
+    }
+    if ((rc = write_file(coll_file, coll, coll_len)) != VOUCH_OK)
+        goto out;
+
+    {
+        /* --quiet: the default two log lines per request would grow the log
+         * by about 400 MB over the 1 M requests of the long run. */
+        char *argv[] = {(char *)cfg->daemon,
+                        (char *)"--listen",
+                        (char *)"127.0.0.1:0",
+                        (char *)"--port-file",
+                        port_file,
+                        (char *)"--data",
+                        data_dir,
+                        (char *)"--issuer",
+                        (char *)ISSUER,
+                        (char *)"--collateral",
+                        coll_dir,
+                        (char *)"--eval-time",
+                        (char *)S1_NOW_TEXT,
+                        (char *)"--threads",
+                        threads,
+                        (char *)"--quiet",
+                        NULL};
+
+        if (posix_spawn_file_actions_init(&fa) != 0) {
+            rc = VOUCH_ERR_NOMEM;
+            goto out;
+        }
+        fa_init = true;
+        if (posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0) != 0 ||
+            posix_spawn_file_actions_addopen(&fa, 1, d->log_path, O_WRONLY | O_CREAT | O_TRUNC,
+                                             0600) != 0 ||
+            posix_spawn_file_actions_adddup2(&fa, 1, 2) != 0) {
+            rc = VOUCH_ERR_NOMEM;
+            goto out;
+        }
+        if ((err = posix_spawn(&d->pid, cfg->daemon, &fa, NULL, argv, environ)) != 0) {
+            fprintf(stderr, "bench_attestd: cannot start %s: %s\n", cfg->daemon, strerror(err));
+            d->pid = 0;
+            rc = VOUCH_ERR_IO;
+            goto out;
+        }
+    }
+
+    /* Ready when the port file exists and /healthz answers over TLS (first
+     * start generates the TLS and token keys). */
+    t0 = now_s();
+    for (;;) {
+        uint8_t *port = NULL;
+        size_t port_len = 0;
+        char port_text[16];
+        struct vouch_buf body = {0};
+        long status = 0;
+        unsigned long p;
+        char *end = NULL;
+
+        if (!daemon_alive(d)) {
+            fprintf(stderr, "bench_attestd: vouch-attestd exited during start-up\n");
+            print_log_tail(d);
+            rc = VOUCH_ERR_IO;
+            goto out;
+        }
+        if (interrupted || now_s() - t0 > START_TIMEOUT_S) {
+            fprintf(stderr, "bench_attestd: vouch-attestd not ready after %.0f s\n", now_s() - t0);
+            print_log_tail(d);
+            rc = VOUCH_ERR_IO;
+            goto out;
+        }
+        if (access(port_file, R_OK) == 0 &&
+            read_file(d->tmp, "port", &port, &port_len) == VOUCH_OK) {
+            snprintf(port_text, sizeof(port_text), "%.*s",
+                     (int)(port_len < sizeof(port_text) ? port_len : 0), (const char *)port);
+            vouch_free(port);
+            p = strtoul(port_text, &end, 10);
+            if (end && (*end == '\n' || *end == 0) && p > 0 && p < 65536) {
+                snprintf(d->base_url, sizeof(d->base_url), "https://127.0.0.1:%lu", p);
+                if (http_once(d, "/healthz", NULL, 0, &status, &body) == VOUCH_OK &&
+                    status == 200) {
+                    vouch_buf_free(&body);
+                    break;
+                }
+                vouch_buf_free(&body);
+            }
+        }
+        usleep(50000);
+    }
+    rc = VOUCH_OK;
+out:
+    if (fa_init)
+        posix_spawn_file_actions_destroy(&fa);
+    return rc;
+}
+
+/* SIGTERM and wait; a daemon that does not stop cleanly fails the run. */
+VOUCH_NODISCARD static vouch_err daemon_stop(struct daemon *d)
+{
+    vouch_err rc = VOUCH_ERR_IO;
+    double t0 = now_s();
+
+    if (d->pid <= 0) {
+        rc = VOUCH_OK;
+        goto out;
+    }
+    if (!d->reaped)
+        (void)kill(d->pid, SIGTERM);
+    while (daemon_alive(d) && now_s() - t0 < STOP_TIMEOUT_S)
+        usleep(20000);
+    if (!d->reaped) {
+        fprintf(stderr, "bench_attestd: vouch-attestd did not stop within %.0f s of SIGTERM\n",
+                STOP_TIMEOUT_S);
+        (void)kill(d->pid, SIGKILL);
+        (void)waitpid(d->pid, &d->status, 0);
+        d->reaped = true;
+        goto out;
+    }
+    if (!WIFEXITED(d->status) || WEXITSTATUS(d->status) != 0) {
+        fprintf(stderr, "bench_attestd: vouch-attestd ended badly (%s %d)\n",
+                WIFEXITED(d->status) ? "exit" : "signal",
+                WIFEXITED(d->status) ? WEXITSTATUS(d->status) : WTERMSIG(d->status));
+        print_log_tail(d);
+        goto out;
+    }
+    rc = VOUCH_OK;
+out:
+    d->pid = 0;
+    return rc;
+}
+
+/* ---- token checks ----------------------------------------------------------------- */
+
+/* The structural check every response gets: {"token":"h.p.s"} in base64url. */
+static bool token_shape_ok(const struct vouch_buf *b)
+{
+    size_t pre = sizeof(TOKEN_PREFIX) - 1, dots = 0;
+
+    if (!b->data || b->len < pre + 2 || memcmp(b->data, TOKEN_PREFIX, pre) != 0 ||
+        memcmp(b->data + b->len - 2, "\"}", 2) != 0)
+        return false;
+    for (size_t i = pre; i < b->len - 2; i++) {
+        uint8_t ch = b->data[i];
+        if (ch == '.')
+            dots++;
+        else if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                   (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
+            return false;
+    }
+    return dots == 2;
+}
+
+/* Full check of one response: the token verifies with the daemon's published
+ * keys and issuer and carries S1's verdict. On success the token's claims
+ * without the per-token ones go to @p claims_out (if given). */
+VOUCH_NODISCARD static vouch_err token_check(const struct daemon *d, const struct vouch_buf *resp,
+                                             json_t **claims_out, size_t *token_len_out)
+{
+    vouch_err rc = VOUCH_ERR_INTERNAL;
+    struct vouch_buf certs = {0};
+    struct vouch_jwks *jwks = NULL;
+    struct vouch_token_opts opts;
+    struct vouch_token_result tr;
+    json_t *body = NULL;
+    const char *tok, *type, *tcb;
+    size_t tok_len = 0, type_len, tcb_len;
+    long status = 0;
+    char err[160];
+
+    if (claims_out)
+        *claims_out = NULL;
+    if (token_len_out)
+        *token_len_out = 0;
+    memset(&tr, 0, sizeof(tr));
+    if ((rc = vouch_json_parse((const char *)resp->data, resp->len, &body, err, sizeof(err))) !=
+            VOUCH_OK ||
+        (rc = vouch_json_str(body, "token", &tok, &tok_len)) != VOUCH_OK) {
+        fprintf(stderr, "bench_attestd: response is not {\"token\"}: %.200s\n", resp->data);
+        goto out;
+    }
+    if ((rc = http_once(d, "/certs", NULL, 0, &status, &certs)) != VOUCH_OK || status != 200) {
+        fprintf(stderr, "bench_attestd: GET /certs failed (HTTP %ld)\n", status);
+        rc = rc == VOUCH_OK ? VOUCH_ERR_VERIFY : rc;
+        goto out;
+    }
+    if ((rc = vouch_jwks_parse((const char *)certs.data, certs.len, &jwks, err, sizeof(err))) !=
+        VOUCH_OK) {
+        fprintf(stderr, "bench_attestd: /certs: %s\n", err);
+        goto out;
+    }
+    vouch_token_opts_init(&opts, S1_NOW);
+    opts.issuer = ISSUER;
+    opts.algs = VOUCH_TOKEN_ALG(VOUCH_SIG_RS256);
+    if ((rc = vouch_token_verify(tok, tok_len, jwks, &opts, &tr)) != VOUCH_OK) {
+        fprintf(stderr, "bench_attestd: the service's token does not verify: %s\n", tr.reason);
+        goto out;
+    }
+    if (vouch_json_str(tr.claims, "x-ms-attestation-type", &type, &type_len) != VOUCH_OK ||
+        strcmp(type, "sgx") != 0 ||
+        vouch_json_str(tr.claims, "attester_tcb_status", &tcb, &tcb_len) != VOUCH_OK ||
+        strcmp(tcb, vouch_tcb_status_name(S1_STATUS)) != 0) {
+        fprintf(stderr, "bench_attestd: the token does not carry S1's verdict (sgx, %s)\n",
+                vouch_tcb_status_name(S1_STATUS));
+        rc = VOUCH_ERR_VERIFY;
+        goto out;
+    }
+    if (claims_out) {
+        json_t *c = json_deep_copy(tr.claims);
+        if (!c) {
+            rc = VOUCH_ERR_NOMEM;
+            goto out;
+        }
+        /* vouch_token_issue adds these itself. */
+        (void)json_object_del(c, "iat");
+        (void)json_object_del(c, "nbf");
+        (void)json_object_del(c, "exp");
+        (void)json_object_del(c, "jti");
+        *claims_out = c;
+    }
+    if (token_len_out)
+        *token_len_out = tok_len;
+    rc = VOUCH_OK;
+out:
+    vouch_token_result_free(&tr);
+    vouch_jwks_free(jwks);
+    vouch_buf_free(&certs);
+    json_decref(body);
+    return rc;
+}
+
+/* ---- the limit: verify + sign, in this process ---------------------------------- */
+
+VOUCH_NODISCARD static vouch_err verify_op(void *arg)
+{
+    struct verify_ctx *c = arg;
+    struct vouch_verify_result res;
+    vouch_err rc = VOUCH_ERR_INTERNAL;
+    vouch_err vrc;
+
+    memset(&res, 0, sizeof(res));
+    vrc = vouch_evidence_verify(c->quote, c->quote_len, &c->opts, &res);
+    if (vrc != VOUCH_OK || !res.verified || res.status != S1_STATUS || res.collateral_expired) {
+        fprintf(stderr, "bench_attestd: S1: wrong answer: rc=%s verified=%d status=%s: %s\n",
+                vouch_err_name(vrc), res.verified, vouch_tcb_status_name(res.status),
+                res.error_detail);
+        rc = VOUCH_ERR_VERIFY;
+        goto out;
+    }
+    rc = VOUCH_OK;
+out:
+    vouch_verify_result_free(&res);
+    return rc;
+}
+
+VOUCH_NODISCARD static vouch_err sign_op(void *arg)
+{
+    struct sign_ctx *c = arg;
+    char *token = NULL;
+    vouch_err rc =
+        vouch_token_issue(&c->signer, c->claims, S1_NOW, VOUCH_TOKEN_DEFAULT_LIFETIME, &token);
+
+    if (rc != VOUCH_OK) {
+        fprintf(stderr, "bench_attestd: vouch_token_issue: %s\n", vouch_err_name(rc));
+        goto out;
+    }
+    c->token_len = strlen(token);
+out:
+    vouch_free(token);
+    return rc;
+}
+
+VOUCH_NODISCARD static vouch_err measure(bench_op_fn op, void *ctx, double seconds,
+                                         struct limit_stats *out)
+{
+    vouch_err rc = VOUCH_ERR_INTERNAL;
+    double t0, t1, t_start, cpu_start, sum = 0;
+    size_t n = 0;
+
+    memset(out, 0, sizeof(*out));
+    /* Warm-up: the PCK leaf cache, lazily built tables (10% of the budget). */
+    t_start = now_s();
+    for (size_t i = 0; i < 3 || now_s() - t_start < seconds / 10; i++) {
+        if ((rc = op(ctx)) != VOUCH_OK)
+            goto out;
+    }
+    t_start = now_s();
+    cpu_start = thread_cpu_s();
+    t1 = t_start;
+    while (n < MAX_LIMIT_SAMPLES && (n < MIN_LIMIT_ITERS || t1 - t_start < seconds) &&
+           !interrupted) {
+        t0 = now_s();
+        rc = op(ctx);
+        t1 = now_s();
+        if (rc != VOUCH_OK)
+            goto out;
+        limit_samples[n++] = (t1 - t0) * 1e6;
+    }
+    if (interrupted) {
+        rc = VOUCH_ERR_BUSY;
+        goto out;
+    }
+    out->cpu_us = (thread_cpu_s() - cpu_start) * 1e6 / (double)n;
+    for (size_t i = 0; i < n; i++)
+        sum += limit_samples[i];
+    qsort(limit_samples, n, sizeof(*limit_samples), cmp_double);
+    out->iters = n;
+    out->mean_us = sum / (double)n;
+    out->p50_us = percentile(limit_samples, n, 50);
+    rc = VOUCH_OK;
+out:
+    return rc;
+}
+
+/* ---- the load -------------------------------------------------------------------- */
+
+VOUCH_NODISCARD static vouch_err load_init(struct load *L, const struct daemon *d, unsigned n,
+                                           const char *req_body, size_t req_len)
+{
+    vouch_err rc = VOUCH_ERR_INTERNAL;
+    struct curl_slist *h;
+
+    memset(L, 0, sizeof(*L));
+    L->req_body = req_body;
+    L->req_len = req_len;
+    L->ca_path = d->ca_path;
+    snprintf(L->url, sizeof(L->url), "%s%s", d->base_url, ATTEST_PATH);
+    if (!(h = curl_slist_append(NULL, "Content-Type: application/json"))) {
+        rc = VOUCH_ERR_NOMEM;
+        goto out;
+    }
+    L->headers = h;
+    if (!(h = curl_slist_append(L->headers, "Expect:"))) {
+        rc = VOUCH_ERR_NOMEM;
+        goto out;
+    }
+    L->headers = h;
+    if (!(L->m = curl_multi_init()) || !(L->conns = vouch_calloc(n, sizeof(*L->conns)))) {
+        rc = VOUCH_ERR_NOMEM;
+        goto out;
+    }
+    L->n = n;
+    /* Exactly n connections, each kept alive and reused. */
+    if (curl_multi_setopt(L->m, CURLMOPT_MAX_HOST_CONNECTIONS, (long)n) != CURLM_OK ||
+        curl_multi_setopt(L->m, CURLMOPT_MAXCONNECTS, (long)n) != CURLM_OK) {
+        rc = VOUCH_ERR_INTERNAL;
+        goto out;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        struct conn *c = &L->conns[i];
+        if ((rc = conn_setup(c, L->url, L->ca_path, L->headers)) != VOUCH_OK)
+            goto out;
+        if (curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, req_body) != CURLE_OK ||
+            curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req_len) != CURLE_OK) {
+            rc = VOUCH_ERR_INTERNAL;
+            goto out;
+        }
+    }
+    rc = VOUCH_OK;
+out:
+    return rc;
+}
+
+static void load_free(struct load *L)
+{
+    for (unsigned i = 0; L->conns && i < L->n; i++) {
+        /* A phase that failed may leave transfers attached. */
+        if (L->m && L->conns[i].h)
+            (void)curl_multi_remove_handle(L->m, L->conns[i].h);
+        conn_free(&L->conns[i]);
+    }
+    vouch_free(L->conns);
+    if (L->m)
+        curl_multi_cleanup(L->m);
+    curl_slist_free_all(L->headers);
+    vouch_free(L->lat_ms);
+    memset(L, 0, sizeof(*L));
+}
+
+VOUCH_NODISCARD static vouch_err record_latency(struct load *L, double ms)
+{
+    vouch_err rc = VOUCH_ERR_NOMEM;
+
+    if (L->n_lat == L->cap_lat) {
+        size_t cap = L->cap_lat ? L->cap_lat * 2 : 65536;
+        double *p = vouch_reallocarray(L->lat_ms, cap, sizeof(*p));
+        if (!p)
+            goto out;
+        L->lat_ms = p;
+        L->cap_lat = cap;
+    }
+    L->lat_ms[L->n_lat++] = ms;
+    rc = VOUCH_OK;
+out:
+    return rc;
+}
+
+VOUCH_NODISCARD static vouch_err start_request(struct load *L, struct conn *c)
+{
+    vouch_buf_reset(&c->body);
+    c->overflow = false;
+    c->t_start = now_s();
+    return curl_multi_add_handle(L->m, c->h) == CURLM_OK ? VOUCH_OK : VOUCH_ERR_INTERNAL;
+}
+
+/* A finished transfer: must be HTTP 200 with a token. The first failure of
+ * the run is kept for the report. */
+static bool transfer_ok(struct load *L, struct conn *c, CURLcode result)
+{
+    long status = 0;
+    char why[256];
+    const char *body = c->body.data ? (const char *)c->body.data : "";
+
+    if (result != CURLE_OK || c->overflow)
+        snprintf(why, sizeof(why), "transfer failed: %s",
+                 c->overflow ? "response too large" : curl_easy_strerror(result));
+    else if (curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status != 200)
+        snprintf(why, sizeof(why), "HTTP %ld: %.180s", status, body);
+    else if (!token_shape_ok(&c->body))
+        snprintf(why, sizeof(why), "200 without a well-formed token: %.160s", body);
+    else
+        return true;
+    if (!L->error[0])
+        snprintf(L->error, sizeof(L->error), "%s", why);
+    return false;
+}
+
+/* Closed loop: every connection has one request in flight; a finished one is
+ * checked, timed and replaced until the phase's time or count is reached, and
+ * then the requests in flight are drained, so each phase ends idle. */
+VOUCH_NODISCARD static vouch_err run_phase(struct load *L, const struct phase *ph,
+                                           struct phase_result *out)
+{
+    vouch_err rc = VOUCH_ERR_INTERNAL;
+    double t_start, t_end, deadline, next_rss, next_progress, cpu0, srv0 = 0, srv1 = 0, sum = 0;
+    uint64_t issued = 0;
+    unsigned running = 0;
+    bool stop = false;
+
+    memset(out, 0, sizeof(*out));
+    L->n_lat = 0;
+    if ((rc = proc_cpu_s(ph->server, &srv0)) != VOUCH_OK ||
+        (rc = proc_rss_kib(ph->server, &out->rss_max_kib)) != VOUCH_OK) {
+        fprintf(stderr, "bench_attestd: cannot read /proc/%ld\n", (long)ph->server);
+        goto out;
+    }
+    cpu0 = self_cpu_s();
+    t_start = now_s();
+    t_end = t_start;
+    deadline = t_start + ph->seconds;
+    next_rss = t_start + RSS_SAMPLE_INTERVAL;
+    next_progress = t_start + PROGRESS_INTERVAL_S;
+    for (unsigned i = 0; i < L->n && (!ph->requests || issued < ph->requests); i++) {
+        if ((rc = start_request(L, &L->conns[i])) != VOUCH_OK)
+            goto out;
+        issued++;
+        running++;
+    }
+    while (running > 0) {
+        struct CURLMsg *msg;
+        int still = 0, queued = 0;
+        double t;
+
+        if (curl_multi_perform(L->m, &still) != CURLM_OK) {
+            rc = VOUCH_ERR_INTERNAL;
+            goto out;
+        }
+        while ((msg = curl_multi_info_read(L->m, &queued)) != NULL) {
+            struct conn *c = NULL;
+            char *priv = NULL;
+            CURLcode result;
+            long connects = 0;
+
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            result = msg->data.result;
+            if (curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv) != CURLE_OK || !priv) {
+                rc = VOUCH_ERR_INTERNAL;
+                goto out;
+            }
+            c = (struct conn *)(void *)priv;
+            t = now_s();
+            t_end = t;
+            if (curl_easy_getinfo(c->h, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK)
+                out->connects += connects;
+            if (transfer_ok(L, c, result)) {
+                out->completed++;
+                if ((rc = record_latency(L, (t - c->t_start) * 1e3)) != VOUCH_OK)
+                    goto out;
+            } else {
+                out->failures++;
+                stop = true;
+            }
+            (void)curl_multi_remove_handle(L->m, c->h);
+            running--;
+            if (interrupted)
+                stop = true;
+            if (!stop && (ph->requests ? issued < ph->requests : t < deadline)) {
+                if ((rc = start_request(L, c)) != VOUCH_OK)
+                    goto out;
+                issued++;
+                running++;
+            }
+        }
+        t = now_s();
+        if (t >= next_rss) {
+            long rss = 0;
+            if (proc_rss_kib(ph->server, &rss) == VOUCH_OK && rss > out->rss_max_kib)
+                out->rss_max_kib = rss;
+            next_rss = t + RSS_SAMPLE_INTERVAL;
+        }
+        if (ph->progress && t >= next_progress) {
+            fprintf(stderr, "  %s: %llu requests, %.0f/s, rss %ld KiB\n", ph->name,
+                    (unsigned long long)out->completed, (double)out->completed / (t - t_start),
+                    out->rss_max_kib);
+            next_progress = t + PROGRESS_INTERVAL_S;
+        }
+        if (running > 0 && curl_multi_poll(L->m, NULL, 0, 100, NULL) != CURLM_OK) {
+            rc = VOUCH_ERR_INTERNAL;
+            goto out;
+        }
+    }
+    out->elapsed_s = t_end - t_start;
+    out->client_cpu_s = self_cpu_s() - cpu0;
+    if ((rc = proc_cpu_s(ph->server, &srv1)) != VOUCH_OK)
+        goto out;
+    out->server_cpu_s = srv1 - srv0;
+    if (L->n_lat > 0) {
+        for (size_t i = 0; i < L->n_lat; i++)
+            sum += L->lat_ms[i];
+        qsort(L->lat_ms, L->n_lat, sizeof(*L->lat_ms), cmp_double);
+        out->mean_ms = sum / (double)L->n_lat;
+        out->p50_ms = percentile(L->lat_ms, L->n_lat, 50);
+        out->p90_ms = percentile(L->lat_ms, L->n_lat, 90);
+        out->p99_ms = percentile(L->lat_ms, L->n_lat, 99);
+        out->max_ms = L->lat_ms[L->n_lat - 1];
+    }
+    if (interrupted) {
+        fprintf(stderr, "bench_attestd: interrupted\n");
+        rc = VOUCH_ERR_BUSY;
+        goto out;
+    }
+    if (out->failures > 0) {
+        fprintf(stderr, "bench_attestd: %s: %llu failed request(s); first: %s\n", ph->name,
+                (unsigned long long)out->failures, L->error);
+        rc = VOUCH_ERR_VERIFY;
+        goto out;
+    }
+    rc = VOUCH_OK;
+out:
+    return rc;
+}
+
+/* ---- main ------------------------------------------------------------------------ */
+
+static void usage(void)
+{
+    fprintf(
+        stderr,
+        "usage: bench_attestd [options] [DATA_DIR]\n"
+        "  --daemon PATH       vouch-attestd (default: BUILD/vouch-attestd beside BUILD/bench)\n"
+        "  --seconds S         measured load (default %.0f)\n"
+        "  --warmup S          load before measuring (default %.0f)\n"
+        "  --connections N     keep-alive connections (default %u)\n"
+        "  --threads N         daemon worker threads (default %u)\n"
+        "  --rss-seconds S     long phase for RSS growth (default %.0f; 0 skips it)\n"
+        "  --requests N        long phase of N requests instead (the target says 1000000)\n"
+        "  --limit-seconds S   measuring time for verify and for sign (default %.0f)\n",
+        DEFAULT_SECONDS, DEFAULT_WARMUP, DEFAULT_CONNECTIONS, DEFAULT_THREADS, DEFAULT_RSS_SECONDS,
+        DEFAULT_LIMIT_SECS);
+}
+
+static bool parse_seconds(const char *s, double min, double *out)
+{
+    char *end = NULL;
+    double v = strtod(s, &end);
+
+    if (!end || *end || !(v >= min && v <= 86400))
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    char *end = NULL;
+    unsigned long long v;
+
+    if (!s[0] || s[0] == '-')
+        return false;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || !end || *end || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+VOUCH_NODISCARD static vouch_err parse_args(int argc, char **argv, struct config *cfg)
+{
+    vouch_err rc = VOUCH_ERR_INVAL;
+    uint64_t v;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
+        bool ok = true;
+
+        if (a[0] != '-') {
+            cfg->data_dir = a;
+            continue;
+        }
+        if (!next) {
+            ok = false;
+        } else if (strcmp(a, "--daemon") == 0) {
+            cfg->daemon = next;
+        } else if (strcmp(a, "--seconds") == 0) {
+            ok = parse_seconds(next, 0.1, &cfg->seconds);
+        } else if (strcmp(a, "--warmup") == 0) {
+            ok = parse_seconds(next, 0, &cfg->warmup);
+        } else if (strcmp(a, "--rss-seconds") == 0) {
+            ok = parse_seconds(next, 0, &cfg->rss_seconds);
+        } else if (strcmp(a, "--limit-seconds") == 0) {
+            ok = parse_seconds(next, 0.1, &cfg->limit_seconds);
+        } else if (strcmp(a, "--requests") == 0) {
+            ok = parse_count(next, 1, UINT64_MAX / 2, &cfg->requests);
+        } else if (strcmp(a, "--connections") == 0) {
+            ok = parse_count(next, 1, MAX_CONNECTIONS, &v);
+            cfg->connections = (unsigned)v;
+        } else if (strcmp(a, "--threads") == 0) {
+            ok = parse_count(next, 1, 256, &v);
+            cfg->threads = (unsigned)v;
+        } else {
+            ok = false;
+        }
+        if (!ok) {
+            usage();
+            goto out;
+        }
+        i++;
+    }
+    rc = VOUCH_OK;
+out:
+    return rc;
+}
+
+static void print_phase_common(const char *name, const struct config *cfg,
+                               const struct phase_result *r)
+{
+    printf("{\"bench\":\"attestd\",\"case\":\"%s\",\"connections\":%u,\"server_threads\":%u,"
+           "\"protocol\":\"HTTP/1.1 TLS keep-alive\",\"requests\":%llu,\"failures\":%llu,"
+           "\"seconds\":%.2f,\"attests_per_s\":%.1f,\"mean_ms\":%.3f,\"p50_ms\":%.3f,"
+           "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"server_cpu_s\":%.2f,"
+           "\"client_cpu_s\":%.2f,\"server_cpu_cores\":%.2f,\"client_cpu_cores\":%.2f,"
+           "\"new_connections\":%ld",
+           name, cfg->connections, cfg->threads, (unsigned long long)r->completed,
+           (unsigned long long)r->failures, r->elapsed_s, (double)r->completed / r->elapsed_s,
+           r->mean_ms, r->p50_ms, r->p90_ms, r->p99_ms, r->max_ms, r->server_cpu_s, r->client_cpu_s,
+           r->server_cpu_s / r->elapsed_s, r->client_cpu_s / r->elapsed_s, r->connects);
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg = {.data_dir = VOUCH_TESTDATA_DIR,
+                         .seconds = DEFAULT_SECONDS,
+                         .warmup = DEFAULT_WARMUP,
+                         .rss_seconds = DEFAULT_RSS_SECONDS,
+                         .limit_seconds = DEFAULT_LIMIT_SECS,
+                         .connections = DEFAULT_CONNECTIONS,
+                         .threads = DEFAULT_THREADS};
+    vouch_err rc = VOUCH_ERR_INTERNAL;
+    struct daemon d;
+    struct load L;
+    struct sigaction sa;
+    char daemon_path[4096];
+    uint8_t *quote = NULL, *coll = NULL;
+    size_t quote_len = 0, coll_len = 0, req_len, probe_token_len = 0;
+    char *req = NULL;
+    struct vouch_collateral *coll_obj = NULL;
+    struct vouch_pkey *key = NULL;
+    struct vouch_pubkey *pub = NULL;
+    char kid[VOUCH_TOKEN_KID_LEN + 1];
+    json_t *claims = NULL;
+    struct vouch_buf probe = {0};
+    long status = 0, rss_idle = 0, rss_start = 0, rss_end = 0, ncpu;
+    struct verify_ctx vctx;
+    struct sign_ctx sctx;
+    struct limit_stats vs, ss;
+    struct phase_result warm, main_r, long_r;
+    double load_start, load_after, per_req_us, per_req_cpu_us, limit, limit_cpu, ratio, ratio_cpu,
+        growth;
+    unsigned cores;
+    bool curl_ok = false, meets;
+
+    memset(&d, 0, sizeof(d));
+    memset(&L, 0, sizeof(L));
+    if ((rc = parse_args(argc, argv, &cfg)) != VOUCH_OK)
+        return 2;
+    if (!cfg.daemon) {
+        if (default_daemon(daemon_path, sizeof(daemon_path)) != VOUCH_OK) {
+            fprintf(stderr, "bench_attestd: cannot locate vouch-attestd; give --daemon\n");
+            return 2;
+        }
+        cfg.daemon = daemon_path;
+    }
+    ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    /* The limit is for the cores the daemon may use: its threads, at most
+     * the machine's CPUs. */
+    cores = ncpu > 0 && (unsigned long)ncpu < cfg.threads ? (unsigned)ncpu : cfg.threads;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    (void)sigaction(SIGINT, &sa, NULL);
+    (void)sigaction(SIGTERM, &sa, NULL);
+    (void)signal(SIGPIPE, SIG_IGN);
+    vouch_log_set_level(VOUCH_LOG_ERROR);
+    load_start = load_1m();
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "bench_attestd: curl_global_init failed\n");
+        goto out;
+    }
+    curl_ok = true;
+    if (!(limit_samples = vouch_calloc(MAX_LIMIT_SAMPLES, sizeof(*limit_samples)))) {
+        rc = VOUCH_ERR_NOMEM;
+        goto out;
+    }
+    if ((rc = read_file(cfg.data_dir, S1_QUOTE, &quote, &quote_len)) != VOUCH_OK ||
+        (rc = read_file(cfg.data_dir, S1_COLLATERAL, &coll, &coll_len)) != VOUCH_OK)
+        goto out;
+
+    /* The request body MAA clients send: {"quote": base64url(quote)}. */
+    req_len = sizeof("{\"quote\":\"\"}") - 1 + vouch_base64_encoded_len(quote_len, true);
+    if (!(req = vouch_malloc(req_len + 1))) {
+        rc = VOUCH_ERR_NOMEM;
+        goto out;
+    }
+    memcpy(req, "{\"quote\":\"", 10);
+    vouch_base64_encode(quote, quote_len, true, req + 10);
+    memcpy(req + req_len - 2, "\"}", 3);
+
+    fprintf(stderr,
+            "attestd: S1 over HTTPS/1.1 keep-alive, %u connections, %u daemon threads, %u "
+            "core(s) for the limit, load %.2f\n",
+            cfg.connections, cfg.threads, cores, load_start);
+    if ((rc = daemon_start(&cfg, coll, coll_len, &d)) != VOUCH_OK)
+        goto out;
+    if ((rc = proc_rss_kib(d.pid, &rss_idle)) != VOUCH_OK)
+        goto out;
+
+    /* Probe: one attestation, verified end to end; its claims are what the
+     * limit's signature signs. */
+    if ((rc = http_once(&d, ATTEST_PATH, req, req_len, &status, &probe)) != VOUCH_OK ||
+        status != 200) {
+        fprintf(stderr, "bench_attestd: probe attestation failed (HTTP %ld): %.300s\n", status,
+                probe.data ? (const char *)probe.data : "");
+        rc = rc == VOUCH_OK ? VOUCH_ERR_VERIFY : rc;
+        goto out;
+    }
+    if ((rc = token_check(&d, &probe, &claims, &probe_token_len)) != VOUCH_OK)
+        goto out;
+
+    /* The limit, measured while the daemon idles. */
+    if ((rc = vouch_collateral_parse(coll, coll_len, &coll_obj)) != VOUCH_OK) {
+        fprintf(stderr, "bench_attestd: vouch_collateral_parse: %s\n", vouch_err_name(rc));
+        goto out;
+    }
+    vctx = (struct verify_ctx){.quote = quote,
+                               .quote_len = quote_len,
+                               .opts = {.now = S1_NOW, .collateral_obj = coll_obj}};
+    if ((rc = vouch_pkey_generate(VOUCH_PKEY_RSA_2048, &key)) != VOUCH_OK ||
+        (rc = vouch_pkey_public(key, &pub)) != VOUCH_OK ||
+        (rc = vouch_token_kid(pub, kid)) != VOUCH_OK) {
+        fprintf(stderr, "bench_attestd: cannot make an RSA-2048 signing key: %s\n",
+                vouch_err_name(rc));
+        goto out;
+    }
+    sctx = (struct sign_ctx){
+        .signer = {.key = key, .alg = VOUCH_SIG_RS256, .kid = kid, .jku = ISSUER "/certs"},
+        .claims = claims};
+    if ((rc = measure(verify_op, &vctx, cfg.limit_seconds, &vs)) != VOUCH_OK ||
+        (rc = measure(sign_op, &sctx, cfg.limit_seconds, &ss)) != VOUCH_OK)
+        goto out;
+    per_req_us = vs.mean_us + ss.mean_us;
+    per_req_cpu_us = vs.cpu_us + ss.cpu_us;
+    /* CPU time, not wall time: on a shared machine the wall clock of the
+     * limit would measure the neighbours; on a quiet one the two agree. */
+    limit_cpu = 1e6 / per_req_cpu_us;
+    limit = (double)cores * limit_cpu;
+    printf("{\"bench\":\"attestd\",\"case\":\"limit\",\"what\":\"S1 verify (cached collateral) + "
+           "RS256 token signature (RSA-2048)\",\"verify_us\":%.2f,\"verify_p50_us\":%.2f,"
+           "\"verify_cpu_us\":%.2f,\"verify_iters\":%zu,\"sign_us\":%.2f,\"sign_p50_us\":%.2f,"
+           "\"sign_cpu_us\":%.2f,\"sign_iters\":%zu,\"per_request_us\":%.2f,"
+           "\"per_request_p50_us\":%.2f,\"per_request_cpu_us\":%.2f,\"cores\":%u,"
+           "\"limit_attests_per_s\":%.1f,\"limit_attests_per_cpu_s\":%.1f,"
+           "\"limit_basis\":\"thread CPU time per call\",\"token_claims\":%zu,"
+           "\"token_bytes\":%zu,\"service_token_bytes\":%zu,\"load_1m\":%.2f}\n",
+           vs.mean_us, vs.p50_us, vs.cpu_us, vs.iters, ss.mean_us, ss.p50_us, ss.cpu_us, ss.iters,
+           per_req_us, vs.p50_us + ss.p50_us, per_req_cpu_us, cores, limit, limit_cpu,
+           json_object_size(claims), sctx.token_len, probe_token_len, load_start);
+    fflush(stdout);
+    fprintf(stderr, "%-16s %10s %9s %9s %9s %10s %7s %9s\n", "case", "attests/s", "p50_ms",
+            "p99_ms", "max_ms", "limit/s", "ratio", "ratio_cpu");
+    fprintf(stderr, "%-16s %10s %9s %9s %9s %10.0f %7s %9s  verify %.0f us + sign %.0f us\n",
+            "limit", "-", "-", "-", "-", limit, "-", "-", vs.cpu_us, ss.cpu_us);
+
+    /* Load: warm-up (connections, TLS handshakes, allocator), then measure. */
+    if ((rc = load_init(&L, &d, cfg.connections, req, req_len)) != VOUCH_OK)
+        goto out;
+    if (cfg.warmup > 0 &&
+        (rc = run_phase(&L,
+                        &(struct phase){.name = "warm-up", .seconds = cfg.warmup, .server = d.pid},
+                        &warm)) != VOUCH_OK)
+        goto out;
+    if ((rc = run_phase(
+             &L,
+             &(struct phase){.name = "https-keepalive", .seconds = cfg.seconds, .server = d.pid},
+             &main_r)) != VOUCH_OK)
+        goto out;
+    if ((rc = token_check(&d, &L.conns[0].body, NULL, NULL)) != VOUCH_OK)
+        goto out;
+    load_after = load_1m();
+    ratio = (double)main_r.completed / main_r.elapsed_s / limit;
+    ratio_cpu =
+        main_r.server_cpu_s > 0 ? (double)main_r.completed / main_r.server_cpu_s / limit_cpu : 0;
+    meets = ratio >= TARGET_RATIO_VS_LIMIT && main_r.p99_ms <= TARGET_P99_MS;
+    print_phase_common("https-keepalive", &cfg, &main_r);
+    printf(",\"limit_attests_per_s\":%.1f,\"ratio_vs_limit\":%.3f,"
+           "\"attests_per_server_cpu_s\":%.1f,\"limit_attests_per_cpu_s\":%.1f,"
+           "\"ratio_vs_limit_server_cpu\":%.3f,\"target_ratio_vs_limit\":%.2f,"
+           "\"target_p99_ms\":%.1f,\"meets_ratio_target\":%s,\"meets_p99_target\":%s,"
+           "\"meets_target\":%s,\"load_1m\":%.2f,\"load_1m_end\":%.2f}\n",
+           limit, ratio,
+           main_r.server_cpu_s > 0 ? (double)main_r.completed / main_r.server_cpu_s : 0, limit_cpu,
+           ratio_cpu, TARGET_RATIO_VS_LIMIT, TARGET_P99_MS,
+           ratio >= TARGET_RATIO_VS_LIMIT ? "true" : "false",
+           main_r.p99_ms <= TARGET_P99_MS ? "true" : "false", meets ? "true" : "false", load_start,
+           load_after);
+    fflush(stdout);
+    fprintf(stderr,
+            "%-16s %10.0f %9.2f %9.2f %9.2f %10.0f %7.2f %9.2f  cpu: daemon %.2f, "
+            "client %.2f cores\n",
+            "https-keepalive", (double)main_r.completed / main_r.elapsed_s, main_r.p50_ms,
+            main_r.p99_ms, main_r.max_ms, limit, ratio, ratio_cpu,
+            main_r.server_cpu_s / main_r.elapsed_s, main_r.client_cpu_s / main_r.elapsed_s);
+
+    /* RSS over a long phase, from a warm daemon. */
+    if (cfg.requests > 0 || cfg.rss_seconds > 0) {
+        if ((rc = proc_rss_kib(d.pid, &rss_start)) != VOUCH_OK)
+            goto out;
+        if ((rc = run_phase(&L,
+                            &(struct phase){.name = "rss",
+                                            .seconds = cfg.rss_seconds,
+                                            .requests = cfg.requests,
+                                            .server = d.pid,
+                                            .progress = true},
+                            &long_r)) != VOUCH_OK)
+            goto out;
+        if ((rc = proc_rss_kib(d.pid, &rss_end)) != VOUCH_OK ||
+            (rc = token_check(&d, &L.conns[0].body, NULL, NULL)) != VOUCH_OK)
+            goto out;
+        if (rss_end > long_r.rss_max_kib)
+            long_r.rss_max_kib = rss_end;
+        growth = rss_start > 0 ? 100.0 * (double)(rss_end - rss_start) / (double)rss_start : 0;
+        print_phase_common("rss", &cfg, &long_r);
+        printf(",\"rss_idle_kib\":%ld,\"rss_start_kib\":%ld,\"rss_end_kib\":%ld,"
+               "\"rss_max_kib\":%ld,\"rss_growth_pct\":%.2f,\"target_rss_growth_pct\":%.1f,"
+               "\"meets_target\":%s,\"load_1m\":%.2f}\n",
+               rss_idle, rss_start, rss_end, long_r.rss_max_kib, growth, TARGET_RSS_GROWTH_PCT,
+               growth < TARGET_RSS_GROWTH_PCT ? "true" : "false", load_1m());
+        fflush(stdout);
+        fprintf(stderr,
+                "%-16s %10.0f %9.2f %9.2f %9.2f %10s %7s %9s  %llu requests, RSS %ld -> %ld KiB "
+                "(%+.1f%%, max %ld; target < %.0f%%)\n",
+                "rss", (double)long_r.completed / long_r.elapsed_s, long_r.p50_ms, long_r.p99_ms,
+                long_r.max_ms, "-", "-", "-", (unsigned long long)long_r.completed, rss_start,
+                rss_end, growth, long_r.rss_max_kib, TARGET_RSS_GROWTH_PCT);
+    }
+    fprintf(stderr,
+            "(ratio = attests/s / limit, target >= %.2f with p99 <= %.0f ms; ratio_cpu = "
+            "attests per daemon CPU second / limit per CPU second)\n",
+            TARGET_RATIO_VS_LIMIT, TARGET_P99_MS);
+    rc = VOUCH_OK;
+out:
+    load_free(&L);
+    if (d.pid > 0) {
+        vouch_err src = daemon_stop(&d);
+        if (rc == VOUCH_OK)
+            rc = src;
+    }
+    if (d.tmp[0])
+        remove_tree(d.tmp, 0);
+    if (rc != VOUCH_OK)
+        fprintf(stderr, "bench_attestd: FAILED (%s)\n", vouch_err_name(rc));
+    json_decref(claims);
+    vouch_buf_free(&probe);
+    vouch_pubkey_free(pub);
+    vouch_pkey_free(key);
+    vouch_collateral_free(coll_obj);
+    vouch_free(req);
+    vouch_free(quote);
+    vouch_free(coll);
+    vouch_free(limit_samples);
+    if (curl_ok)
+        curl_global_cleanup();
+    return rc == VOUCH_OK ? 0 : 1;
+}
