@@ -29,7 +29,9 @@
  *      bank the log does not carry is an error;
  *   7. derives claims from the log, only from events that are both bound by
  *      the quote (their PCR is quoted and matched) and whose data is covered
- *      by their digest (see "Claims" below).
+ *      by their digest (see "Claims" below). Only the events a claim reads
+ *      are checked against their data unless check_all_digests asks for all;
+ *      the claims are the same either way.
  *
  * The qualifiedSigner field is reported but not compared with the AK Name: it
  * is the AK's Qualified Name, which depends on its parent chain. clockInfo,
@@ -71,7 +73,9 @@
  * EV_NO_ACTION events are never extended and keep UNCHECKED.
  *
  * Claims (vouch_tpm_log_claims) are derived only from events whose PCR is in
- * the bound set and, where they read event data, whose check is VERIFIED:
+ * the bound set and, where they read event data, whose check is VERIFIED
+ * (the claims compute the check of the events they read when no stored one
+ * exists):
  *   secureBootEnabled        PCR7 EV_EFI_VARIABLE_DRIVER_CONFIG of the EFI
  *                            global variable "SecureBoot": 1 -> true, 0 ->
  *                            false. Withheld when absent, empty (seen in real
@@ -82,7 +86,9 @@
  *                            EV_EVENT_TAG in PCR 12-14): BOOTDEBUGGING,
  *                            OSKERNELDEBUG, TESTSIGNING, CODEINTEGRITY,
  *                            SAFEMODE, WINPE; true when every occurrence says
- *                            so, false when one does not, withheld when none.
+ *                            so, false when one does not, withheld when none
+ *                            or when a PCR of 12-14 holding such events is
+ *                            not bound.
  *   kernelCmdline            the last PCR8 EV_IPL kernel command line: GRUB's
  *                            "kernel_cmdline: " / "grub_kernel_cmdline " events
  *                            (VERIFIED_PART: GRUB does not hash the label) or
