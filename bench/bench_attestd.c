@@ -41,6 +41,7 @@
  *                      [--threads N] [--rss-seconds S | --requests N] [--limit-seconds S]
  *                      [DATA_DIR]
  */
+#include "bench_util.h"
 #include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
@@ -231,19 +232,6 @@ static double self_cpu_s(void)
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
-static double load_1m(void)
-{
-    FILE *f = fopen("/proc/loadavg", "r");
-    double l = -1;
-
-    if (!f)
-        return -1;
-    if (fscanf(f, "%lf", &l) != 1)
-        l = -1;
-    fclose(f);
-    return l;
-}
-
 /* utime + stime of a process, all threads, from /proc/PID/stat. */
 VOUCH_NODISCARD static vouch_err proc_cpu_s(pid_t pid, double *out)
 {
@@ -296,27 +284,6 @@ out:
     if (f)
         fclose(f);
     return rc;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of sorted samples. */
-static double percentile(const double *sorted, size_t n, size_t pct)
-{
-    size_t rank = (n * pct + 99) / 100;
-
-    if (n == 0)
-        return 0;
-    if (rank < 1)
-        rank = 1;
-    if (rank > n)
-        rank = n;
-    return sorted[rank - 1];
 }
 
 VOUCH_NODISCARD static vouch_err read_file(const char *dir, const char *rel, uint8_t **buf_out,
@@ -908,10 +875,10 @@ VOUCH_NODISCARD static vouch_err measure(bench_op_fn op, void *ctx, double secon
     out->cpu_us = (thread_cpu_s() - cpu_start) * 1e6 / (double)n;
     for (size_t i = 0; i < n; i++)
         sum += limit_samples[i];
-    qsort(limit_samples, n, sizeof(*limit_samples), cmp_double);
+    bench_sort(limit_samples, n);
     out->iters = n;
     out->mean_us = sum / (double)n;
-    out->p50_us = percentile(limit_samples, n, 50);
+    out->p50_us = bench_percentile(limit_samples, n, 50);
     rc = VOUCH_OK;
 out:
     return rc;
@@ -1133,11 +1100,11 @@ VOUCH_NODISCARD static vouch_err run_phase(struct load *L, const struct phase *p
     if (L->n_lat > 0) {
         for (size_t i = 0; i < L->n_lat; i++)
             sum += L->lat_ms[i];
-        qsort(L->lat_ms, L->n_lat, sizeof(*L->lat_ms), cmp_double);
+        bench_sort(L->lat_ms, L->n_lat);
         out->mean_ms = sum / (double)L->n_lat;
-        out->p50_ms = percentile(L->lat_ms, L->n_lat, 50);
-        out->p90_ms = percentile(L->lat_ms, L->n_lat, 90);
-        out->p99_ms = percentile(L->lat_ms, L->n_lat, 99);
+        out->p50_ms = bench_percentile(L->lat_ms, L->n_lat, 50);
+        out->p90_ms = bench_percentile(L->lat_ms, L->n_lat, 90);
+        out->p99_ms = bench_percentile(L->lat_ms, L->n_lat, 99);
         out->max_ms = L->lat_ms[L->n_lat - 1];
     }
     if (interrupted) {
@@ -1319,7 +1286,7 @@ int main(int argc, char **argv)
     (void)sigaction(SIGTERM, &sa, NULL);
     (void)signal(SIGPIPE, SIG_IGN);
     vouch_log_set_level(VOUCH_LOG_ERROR);
-    load_start = load_1m();
+    load_start = bench_load_1m();
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "bench_attestd: curl_global_init failed\n");
@@ -1424,7 +1391,7 @@ int main(int argc, char **argv)
         goto out;
     if ((rc = token_check(&d, &L.conns[0].body, NULL, NULL)) != VOUCH_OK)
         goto out;
-    load_after = load_1m();
+    load_after = bench_load_1m();
     ratio = (double)main_r.completed / main_r.elapsed_s / limit;
     ratio_cpu =
         main_r.server_cpu_s > 0 ? (double)main_r.completed / main_r.server_cpu_s / limit_cpu : 0;
@@ -1472,7 +1439,7 @@ int main(int argc, char **argv)
                "\"rss_max_kib\":%ld,\"rss_growth_pct\":%.2f,\"target_rss_growth_pct\":%.1f,"
                "\"meets_target\":%s,\"load_1m\":%.2f}\n",
                rss_idle, rss_start, rss_end, long_r.rss_max_kib, growth, TARGET_RSS_GROWTH_PCT,
-               growth < TARGET_RSS_GROWTH_PCT ? "true" : "false", load_1m());
+               growth < TARGET_RSS_GROWTH_PCT ? "true" : "false", bench_load_1m());
         fflush(stdout);
         fprintf(stderr,
                 "%-16s %10.0f %9.2f %9.2f %9.2f %10s %7s %9s  %llu requests, RSS %ld -> %ld KiB "

@@ -19,6 +19,7 @@
  *
  * usage: bench_evidence [--seconds S] [--all] [--only ID[,ID...]] [DATA_DIR]
  */
+#include "bench_util.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -139,33 +140,6 @@ static double seconds_per_case = DEFAULT_SECONDS;
 static double load_1m = -1;
 static double *samples;
 
-static double now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of sorted samples. */
-static double percentile(const double *sorted, size_t n, size_t pct)
-{
-    size_t rank = (n * pct + 99) / 100;
-
-    if (rank < 1)
-        rank = 1;
-    if (rank > n)
-        rank = n;
-    return sorted[rank - 1];
-}
-
 VOUCH_NODISCARD static vouch_err measure(bench_op_fn op, void *ctx, struct stats *out)
 {
     vouch_err rc = VOUCH_ERR_INTERNAL;
@@ -173,37 +147,37 @@ VOUCH_NODISCARD static vouch_err measure(bench_op_fn op, void *ctx, struct stats
     size_t n = 0;
 
     memset(out, 0, sizeof(*out));
-    t0 = now_us();
+    t0 = bench_now_us();
     if ((rc = op(ctx)) != VOUCH_OK)
         goto out;
-    out->first_us = now_us() - t0;
+    out->first_us = bench_now_us() - t0;
 
     /* Warm-up: caches, branch predictors, lazily built tables (~10% of the
      * case's budget, at least a few calls). */
-    t_start = now_us();
-    for (size_t i = 0; i < 3 || now_us() - t_start < seconds_per_case * 1e5; i++) {
+    t_start = bench_now_us();
+    for (size_t i = 0; i < 3 || bench_now_us() - t_start < seconds_per_case * 1e5; i++) {
         if ((rc = op(ctx)) != VOUCH_OK)
             goto out;
     }
 
-    t_start = now_us();
+    t_start = bench_now_us();
     t_end = t_start;
     while (n < MAX_SAMPLES && (n < MIN_ITERS || t_end - t_start < seconds_per_case * 1e6)) {
-        t0 = now_us();
+        t0 = bench_now_us();
         rc = op(ctx);
-        t_end = now_us();
+        t_end = bench_now_us();
         if (rc != VOUCH_OK)
             goto out;
         samples[n++] = t_end - t0;
     }
     for (size_t i = 0; i < n; i++)
         sum += samples[i];
-    qsort(samples, n, sizeof(*samples), cmp_double);
+    bench_sort(samples, n);
     out->iters = n;
     out->mean_us = sum / (double)n;
     out->min_us = samples[0];
-    out->p50_us = percentile(samples, n, 50);
-    out->p99_us = percentile(samples, n, 99);
+    out->p50_us = bench_percentile(samples, n, 50);
+    out->p99_us = bench_percentile(samples, n, 99);
     out->ops_per_s = (double)n * 1e6 / (t_end - t_start);
     rc = VOUCH_OK;
 out:
@@ -403,17 +377,6 @@ VOUCH_NODISCARD static vouch_err expected_status(const struct vector *v, enum vo
     fprintf(stderr, "bench_evidence: %s: unknown status %s\n", v->id, v->expected);
 out:
     return rc;
-}
-
-static void read_load(void)
-{
-    FILE *f = fopen("/proc/loadavg", "r");
-
-    if (!f)
-        return;
-    if (fscanf(f, "%lf", &load_1m) != 1)
-        load_1m = -1;
-    fclose(f);
 }
 
 static void print_common(const char *name, const struct stats *s)
@@ -701,7 +664,7 @@ int main(int argc, char **argv)
     }
 
     vouch_log_set_level(VOUCH_LOG_ERROR);
-    read_load();
+    load_1m = bench_load_1m();
     if (!(samples = vouch_calloc(MAX_SAMPLES, sizeof(*samples)))) {
         rc = VOUCH_ERR_NOMEM;
         goto out;

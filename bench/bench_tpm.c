@@ -29,6 +29,7 @@
  *
  * usage: bench_tpm [--seconds S] [DATA_DIR]
  */
+#include "bench_util.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -99,32 +100,6 @@ static double seconds_per_case = DEFAULT_SECONDS;
 static double load_1m = -1;
 static double *samples;
 
-static double now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-static double percentile(const double *sorted, size_t n, size_t pct)
-{
-    size_t rank = (n * pct + 99) / 100;
-
-    if (rank < 1)
-        rank = 1;
-    if (rank > n)
-        rank = n;
-    return sorted[rank - 1];
-}
-
 VOUCH_NODISCARD static vouch_err measure(bench_op_fn op, void *ctx, struct stats *out)
 {
     vouch_err rc = VOUCH_ERR_INTERNAL;
@@ -132,33 +107,33 @@ VOUCH_NODISCARD static vouch_err measure(bench_op_fn op, void *ctx, struct stats
     size_t n = 0;
 
     memset(out, 0, sizeof(*out));
-    t0 = now_us();
+    t0 = bench_now_us();
     if ((rc = op(ctx)) != VOUCH_OK)
         goto out;
-    out->first_us = now_us() - t0;
-    t_start = now_us();
-    for (size_t i = 0; i < 3 || now_us() - t_start < seconds_per_case * 1e5; i++) {
+    out->first_us = bench_now_us() - t0;
+    t_start = bench_now_us();
+    for (size_t i = 0; i < 3 || bench_now_us() - t_start < seconds_per_case * 1e5; i++) {
         if ((rc = op(ctx)) != VOUCH_OK)
             goto out;
     }
-    t_start = now_us();
+    t_start = bench_now_us();
     t_end = t_start;
     while (n < MAX_SAMPLES && (n < MIN_ITERS || t_end - t_start < seconds_per_case * 1e6)) {
-        t0 = now_us();
+        t0 = bench_now_us();
         rc = op(ctx);
-        t_end = now_us();
+        t_end = bench_now_us();
         if (rc != VOUCH_OK)
             goto out;
         samples[n++] = t_end - t0;
     }
     for (size_t i = 0; i < n; i++)
         sum += samples[i];
-    qsort(samples, n, sizeof(*samples), cmp_double);
+    bench_sort(samples, n);
     out->iters = n;
     out->mean_us = sum / (double)n;
     out->min_us = samples[0];
-    out->p50_us = percentile(samples, n, 50);
-    out->p99_us = percentile(samples, n, 99);
+    out->p50_us = bench_percentile(samples, n, 50);
+    out->p99_us = bench_percentile(samples, n, 99);
     out->ops_per_s = (double)n * 1e6 / (t_end - t_start);
     rc = VOUCH_OK;
 out:
@@ -208,17 +183,6 @@ static void bytes_free(struct bytes *b)
 {
     vouch_free(b->p);
     memset(b, 0, sizeof(*b));
-}
-
-static void read_load(void)
-{
-    FILE *f = fopen("/proc/loadavg", "r");
-
-    if (!f)
-        return;
-    if (fscanf(f, "%lf", &load_1m) != 1)
-        load_1m = -1;
-    fclose(f);
 }
 
 static void print_common(const char *name, const struct stats *s)
@@ -564,7 +528,7 @@ int main(int argc, char **argv)
         }
     }
     vouch_log_set_level(VOUCH_LOG_ERROR);
-    read_load();
+    load_1m = bench_load_1m();
     if (!(samples = vouch_calloc(MAX_SAMPLES, sizeof(*samples))) ||
         !(in = vouch_calloc(1, sizeof(*in))) || !(expected = vouch_calloc(1, sizeof(*expected)))) {
         rc = VOUCH_ERR_NOMEM;

@@ -347,12 +347,35 @@ VOUCH_NODISCARD static vouch_err parse_tdx_parts(const json_t *root, struct vouc
     return VOUCH_OK;
 }
 
+/* The common start of TCB Info and QE Identity parsing: size cap, JSON
+ * (duplicate keys refused), and an object at the top. */
+VOUCH_NODISCARD static vouch_err open_object(const char *json, size_t len, const char *what,
+                                             json_t **root, char *detail, size_t cap)
+{
+    char jerr[160] = "";
+    vouch_err rc;
+
+    *root = NULL;
+    if (len > VOUCH_MAX_TCB_INFO_SIZE) {
+        set_detail(detail, cap, "%s is larger than %u bytes", what, VOUCH_MAX_TCB_INFO_SIZE);
+        return VOUCH_ERR_TOO_LARGE;
+    }
+    if ((rc = vouch_json_parse(json, len, root, jerr, sizeof(jerr))) != VOUCH_OK) {
+        set_detail(detail, cap, "%s is not valid JSON: %s", what, jerr);
+        return rc;
+    }
+    if (!json_is_object(*root)) {
+        set_detail(detail, cap, "%s is not a JSON object", what);
+        return VOUCH_ERR_PARSE;
+    }
+    return VOUCH_OK;
+}
+
 vouch_err vouch__tcb_info_parse(const char *json, size_t len, struct vouch__tcb_info *out,
                                 char *detail, size_t cap)
 {
     vouch_err rc = VOUCH_ERR_INTERNAL;
     json_t *root = NULL;
-    char jerr[160] = "";
     int64_t v = 0;
     const char *id = NULL;
     size_t id_len = 0, n = 0;
@@ -360,20 +383,9 @@ vouch_err vouch__tcb_info_parse(const char *json, size_t len, struct vouch__tcb_
     struct adv_pool pool = {0};
 
     memset(out, 0, sizeof(*out));
-    if (len > VOUCH_MAX_TCB_INFO_SIZE) {
-        set_detail(detail, cap, "tcb_info is larger than %u bytes", VOUCH_MAX_TCB_INFO_SIZE);
-        rc = VOUCH_ERR_TOO_LARGE;
+    if ((rc = open_object(json, len, "tcb_info", &root, detail, cap)) != VOUCH_OK)
         goto out;
-    }
-    if ((rc = vouch_json_parse(json, len, &root, jerr, sizeof(jerr))) != VOUCH_OK) {
-        set_detail(detail, cap, "tcb_info is not valid JSON: %s", jerr);
-        goto out;
-    }
     rc = VOUCH_ERR_PARSE;
-    if (!json_is_object(root)) {
-        set_detail(detail, cap, "tcb_info is not a JSON object");
-        goto out;
-    }
     if ((rc = vouch_json_int(root, "version", 0, INT32_MAX, &v)) != VOUCH_OK) {
         set_detail(detail, cap, "tcb_info: missing or bad version");
         goto out;
@@ -498,7 +510,6 @@ vouch_err vouch__qe_identity_parse(const char *json, size_t len, struct vouch__q
 {
     vouch_err rc = VOUCH_ERR_INTERNAL;
     json_t *root = NULL;
-    char jerr[160] = "";
     int64_t v = 0;
     const char *id = NULL;
     size_t id_len = 0, n = 0;
@@ -507,20 +518,9 @@ vouch_err vouch__qe_identity_parse(const char *json, size_t len, struct vouch__q
     struct adv_pool pool = {0};
 
     memset(out, 0, sizeof(*out));
-    if (len > VOUCH_MAX_TCB_INFO_SIZE) {
-        set_detail(detail, cap, "qe_identity is larger than %u bytes", VOUCH_MAX_TCB_INFO_SIZE);
-        rc = VOUCH_ERR_TOO_LARGE;
+    if ((rc = open_object(json, len, "qe_identity", &root, detail, cap)) != VOUCH_OK)
         goto out;
-    }
-    if ((rc = vouch_json_parse(json, len, &root, jerr, sizeof(jerr))) != VOUCH_OK) {
-        set_detail(detail, cap, "qe_identity is not valid JSON: %s", jerr);
-        goto out;
-    }
     rc = VOUCH_ERR_PARSE;
-    if (!json_is_object(root)) {
-        set_detail(detail, cap, "qe_identity is not a JSON object");
-        goto out;
-    }
     if ((rc = vouch_json_int(root, "version", 0, INT32_MAX, &v)) != VOUCH_OK) {
         set_detail(detail, cap, "qe_identity: missing or bad version");
         goto out;
