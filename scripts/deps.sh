@@ -10,7 +10,8 @@ PKGS=(
   libssl-dev openssl libjansson-dev libcmocka-dev libjose-dev libh2o-evloop-dev
   liblmdb-dev jq curl
   libcurl4-openssl-dev
-  libtss2-dev
+  libtss2-dev swtpm swtpm-tools tpm2-tools
+  libseccomp-dev libcbor-dev
 )
 # npm is needed only by the benchmark peer (bench/peer); Debian's nodejs ships
 # without it, while some images bring their own node+npm.

@@ -39,6 +39,8 @@ typedef enum vouch_err {
     VOUCH_ERR_STORE,       /* the persistent store failed */
     VOUCH_ERR_BUSY,        /* try again later */
     VOUCH_ERR_INTERNAL,    /* a bug: an invariant did not hold */
+    VOUCH_ERR_ENCLAVE,     /* the enclave died, was killed or broke the call protocol */
+    VOUCH_ERR_DENIED,      /* the caller is not authorised for this operation */
     VOUCH_ERR__COUNT
 } vouch_err;
 

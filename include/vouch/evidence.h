@@ -44,6 +44,7 @@ enum vouch_evidence_format {
     VOUCH_EVIDENCE_SGX = 1, /* Intel SGX DCAP ECDSA quote */
     VOUCH_EVIDENCE_TDX = 2, /* Intel TDX DCAP ECDSA quote */
     VOUCH_EVIDENCE_SNP = 3, /* AMD SEV-SNP attestation report */
+    VOUCH_EVIDENCE_SIM = 4, /* Vouch software TEE report (include/vouch/sim.h) */
 };
 
 /** "sgx", "tdx", "snp" or "unknown". */

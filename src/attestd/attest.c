@@ -348,7 +348,11 @@ void attestd_attest(struct attestd *d, enum attestd_type type, const struct vouc
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(&vo, 0, sizeof(vo));
-    if (type == ATTESTD_TPM || type == ATTESTD_SIM_ENCLAVE) {
+    if (type == ATTESTD_TPM) {
+        attestd_attest_tpm(d, req, res); /* multi-round protocol: tpm.c */
+        goto out;
+    }
+    if (type == ATTESTD_SIM_ENCLAVE) {
         attestd_error(res, 400, "InvalidParameter", "attestation type %s is not available yet",
                       attestd_type_name(type));
         goto out;

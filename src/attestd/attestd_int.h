@@ -200,6 +200,10 @@ VOUCH_NODISCARD vouch_err attestd_issue_token(struct attestd *d, json_t *claims,
 void attestd_attest(struct attestd *d, enum attestd_type type, const struct vouch_http_request *req,
                     struct vouch_http_response *res);
 
+/* tpm.c: /attest/Tpm, Azure's multi-round protocol with a stateless service context. */
+void attestd_attest_tpm(struct attestd *d, const struct vouch_http_request *req,
+                        struct vouch_http_response *res);
+
 /* policy_api.c */
 VOUCH_NODISCARD vouch_err attestd_policies_load(struct attestd *d);
 /** A new reference to the current policy for @p type, or NULL if none (Tpm). */

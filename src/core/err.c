@@ -26,6 +26,8 @@ static const struct {
     [VOUCH_ERR_STORE] = {"store", "persistent store failure"},
     [VOUCH_ERR_BUSY] = {"busy", "busy, try again"},
     [VOUCH_ERR_INTERNAL] = {"internal", "internal error"},
+    [VOUCH_ERR_ENCLAVE] = {"enclave", "the enclave died or broke the call protocol"},
+    [VOUCH_ERR_DENIED] = {"denied", "not authorised"},
 };
 
 const char *vouch_strerror(vouch_err err)

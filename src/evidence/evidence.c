@@ -20,6 +20,8 @@ const char *vouch_evidence_format_name(enum vouch_evidence_format f)
         return "tdx";
     case VOUCH_EVIDENCE_SNP:
         return "snp";
+    case VOUCH_EVIDENCE_SIM:
+        return "sim";
     case VOUCH_EVIDENCE_UNKNOWN:
         break;
     }
