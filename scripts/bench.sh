@@ -13,7 +13,7 @@ usage() {
   exit 2
 }
 
-BENCHES=(evidence attestd tpm)
+BENCHES=(evidence attestd tpm enclave)
 if [ $# -lt 2 ] || [ $# -gt 3 ]; then usage; fi
 [ -d "$1" ] || { echo "bench: build directory $1 not found (make build)" >&2; exit 1; }
 build=$(cd "$1" && pwd)
@@ -160,6 +160,13 @@ bench_tpm() {
   [ -x "$exe" ] || die "$exe not built (make build)"
   [ -d "$data/tpm" ] || die "TPM test data not found at $data/tpm"
   "$exe" "$data" || die "bench_tpm failed"
+}
+
+bench_enclave() {
+  local exe=$build/bench/bench_enclave
+  [ -x "$exe" ] || die "$exe not built (make build)"
+  [ -x "$build/vouch-enclave-loader" ] || die "$build/vouch-enclave-loader not built (make build)"
+  VOUCH_ENCLAVE_LOADER=$build/vouch-enclave-loader "$exe" || die "bench_enclave failed"
 }
 
 # ---- dispatch ----------------------------------------------------------------

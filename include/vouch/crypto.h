@@ -102,6 +102,10 @@ VOUCH_NODISCARD VOUCH_API vouch_err vouch_pubkey_parse(const uint8_t *p, size_t 
 VOUCH_API void vouch_pubkey_free(struct vouch_pubkey *k);
 /** True when @p k is an EC key on @p curve. */
 VOUCH_API bool vouch_pubkey_is_ec(const struct vouch_pubkey *k, enum vouch_curve curve);
+/** The DER SubjectPublicKeyInfo of @p k in a new buffer (free with vouch_free):
+ *  the canonical encoding signer ids and key-binding hashes are taken over. */
+VOUCH_NODISCARD VOUCH_API vouch_err vouch_pubkey_spki_der(const struct vouch_pubkey *k,
+                                                          uint8_t **der_out, size_t *der_len_out);
 
 /**
  * Verifies an ECDSA signature given as raw big-endian r||s (2 * field size)
@@ -205,6 +209,21 @@ VOUCH_NODISCARD VOUCH_API vouch_err vouch_x509_pubkey(const struct vouch_x509 *c
 VOUCH_NODISCARD VOUCH_API vouch_err vouch_x509_extension(const struct vouch_x509 *c,
                                                          const char *oid, const uint8_t **p,
                                                          size_t *len);
+
+/**
+ * Checks a chain as a signer presents it (a JWS x5c array): @p chain[0] is
+ * the signing certificate, each next one issued it. Every certificate must be
+ * valid at @p now; the leaf's keyUsage (when present) must allow
+ * digitalSignature; each issuer must be a CA (basicConstraints CA:TRUE,
+ * keyCertSign when keyUsage is present, path lengths honoured) whose
+ * signature verifies; every certificate must be on the path. The last one is
+ * the anchor for this call only (the caller pins what it trusts); a
+ * self-signed anchor's signature is checked too. One certificate: only its
+ * validity and keyUsage. EXPIRED, CHAIN or INVAL, with @p why filled.
+ */
+VOUCH_NODISCARD VOUCH_API vouch_err vouch_x509_chain_verify(struct vouch_x509 *const *chain,
+                                                            size_t n, int64_t now, char *why,
+                                                            size_t cap);
 
 /* ---- CRLs ---- */
 

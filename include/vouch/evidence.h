@@ -2,8 +2,8 @@
  * Evidence: parse and verify hardware attestation evidence.
  *
  * Formats: Intel SGX DCAP quotes (v3, v4, v5), Intel TDX quotes (v4, v5 with TD
- * report 1.0 or 1.5) and AMD SEV-SNP attestation reports. The format is
- * detected from the bytes.
+ * report 1.0 or 1.5), AMD SEV-SNP attestation reports and Vouch software TEE
+ * ("sim") evidence. The format is detected from the bytes.
  *
  * Verification is separate from appraisal. vouch_evidence_verify() answers
  * "is this evidence genuine, and what does it say?": signatures, certificate
@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <vouch/crypto.h>
 #include <vouch/err.h>
 #include <vouch/limits.h>
 
@@ -47,7 +48,7 @@ enum vouch_evidence_format {
     VOUCH_EVIDENCE_SIM = 4, /* Vouch software TEE report (include/vouch/sim.h) */
 };
 
-/** "sgx", "tdx", "snp" or "unknown". */
+/** "sgx", "tdx", "snp", "sim" or "unknown". */
 VOUCH_API const char *vouch_evidence_format_name(enum vouch_evidence_format f);
 
 /* TCB status, named as Intel names them (PRODUCT.md §3). NONE means no TCB
@@ -90,6 +91,22 @@ struct vouch_collateral;
 VOUCH_NODISCARD VOUCH_API vouch_err vouch_collateral_parse(const uint8_t *json, size_t len,
                                                            struct vouch_collateral **out);
 VOUCH_API void vouch_collateral_free(struct vouch_collateral *c);
+
+/* SHA-256 of each collateral item exactly as received: the bytes of the
+ * field's string value in the QuoteCollateralV3 JSON (a signed body as the
+ * document carries it, a PEM chain, a CRL in whatever encoding it came). A token reports them (x-ms-sgx-collateral) so a relying party can
+ * tell which collateral a verdict rests on. */
+struct vouch_collateral_digests {
+    uint8_t tcb_info[VOUCH_SHA256_LEN];
+    uint8_t tcb_info_chain[VOUCH_SHA256_LEN];
+    uint8_t qe_identity[VOUCH_SHA256_LEN];
+    uint8_t qe_identity_chain[VOUCH_SHA256_LEN];
+    uint8_t root_ca_crl[VOUCH_SHA256_LEN];
+    uint8_t pck_crl[VOUCH_SHA256_LEN];
+};
+/** The digests of @p c's items, computed when it was parsed. */
+VOUCH_API void vouch_collateral_digests(const struct vouch_collateral *c,
+                                        struct vouch_collateral_digests *out);
 
 /* The Intel CA that issued a PCK certificate: it selects the PCK CRL
  * (PCS pckcrl?ca=processor|platform). */
@@ -134,6 +151,11 @@ struct vouch_verify_opts {
     /* AMD: optional KDS CRL (DER/PEM) signed by the ARK. */
     const uint8_t *snp_crl;
     size_t snp_crl_len;
+
+    /* Vouch software TEE: the trusted local CA certificate(s), DER or a PEM
+     * bundle. Sim evidence never verifies without it (include/vouch/sim.h). */
+    const uint8_t *sim_ca;
+    size_t sim_ca_len;
 };
 
 struct vouch_verify_result {

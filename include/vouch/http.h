@@ -37,6 +37,12 @@ struct vouch_http_request {
     char request_id[VOUCH_HTTP_REQUEST_ID_LEN + 1];
     bool tls;                   /* arrived over TLS */
     const char *client_cert_fp; /* hex SHA-256 of the client certificate, or NULL */
+    /* A client certificate that chains to tls_client_ca was presented on this
+     * connection (HTTP/1.1 or HTTP/2); its subject (RFC 2253) is for logs.
+     * client_cert_fp and client_cert_subject are also set for a certificate
+     * that did not verify, with client_cert_verified false. */
+    bool client_cert_verified;
+    const char *client_cert_subject; /* NULL without a client certificate */
     void *impl;                 /* private: the server's request object */
 };
 

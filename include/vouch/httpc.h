@@ -1,7 +1,8 @@
 /*
- * HTTP client: one blocking GET over HTTP or HTTPS (libcurl), for fetching
- * things Vouch verifies anyway: Intel collateral from a PCS/PCCS and an
- * issuer's JWKS. Whatever arrives is untrusted input.
+ * HTTP client: one blocking GET or POST over HTTP or HTTPS (libcurl), for
+ * fetching things Vouch verifies anyway (Intel collateral from a PCS/PCCS, an
+ * issuer's JWKS) and for the TPM agent's rounds with the attestation
+ * service. Whatever arrives is untrusted input.
  *
  * Fixed safety rules, not options: only http and https (also on redirects,
  * and an https request never follows a redirect to http); TLS peer and host
@@ -77,6 +78,17 @@ VOUCH_API void vouch_httpc_opts_init(struct vouch_httpc_opts *o);
 VOUCH_NODISCARD VOUCH_API vouch_err vouch_httpc_get(const char *url,
                                                     const struct vouch_httpc_opts *o,
                                                     struct vouch_httpc_response *res);
+
+/**
+ * POSTs @p body_len bytes of @p body with Content-Type @p content_type (NULL:
+ * libcurl's default) to @p url, with the same rules as vouch_httpc_get except
+ * that redirects are never followed (the body must not travel to a place the
+ * caller did not name): a 3xx comes back as the response.
+ */
+VOUCH_NODISCARD VOUCH_API vouch_err vouch_httpc_post(const char *url, const char *content_type,
+                                                     const void *body, size_t body_len,
+                                                     const struct vouch_httpc_opts *o,
+                                                     struct vouch_httpc_response *res);
 
 /** A kept response header (case-insensitive name); borrowed. NOT_FOUND if absent. */
 VOUCH_NODISCARD VOUCH_API vouch_err vouch_httpc_header(const struct vouch_httpc_response *r,

@@ -134,6 +134,9 @@
 #define VOUCH_MAX_HTTPC_HEADER (64u * 1024u)
 /* An OpenID discovery document; MAA's is ~1 KiB. */
 #define VOUCH_MAX_OPENID_CONFIG_SIZE (64u * 1024u)
+/* The attestation service's base URL given to the TPM agent (`vouch tpm
+ * attest --service`), before the endpoint path is appended. */
+#define VOUCH_MAX_AGENT_URL 1024u
 
 /* Intel collateral fetched from a PCS/PCCS and kept per process by
  * vouch-attestd, one slot per (TEE, FMSPC, PCK CA). A service sees a handful
@@ -165,5 +168,83 @@
 /* Nesting of Windows boot configuration (SIPA) containers in one event;
  * Windows nests two levels deep. */
 #define VOUCH_MAX_TPM_SIPA_DEPTH 8u
+/* /attest/Tpm (src/attestd/tpm.c). Round-2 contexts consumed and not yet
+ * expired (5 minutes each): 64 Ki covers ~200 attestations/s per replica;
+ * beyond it round 2 answers 503 rather than forget a consumed context. */
+#define VOUCH_MAX_TPM_REPLAY_SET 65536u
+/* Lines of --tpm-ak-allow / --tpm-ek-allow, and certificates in a roots file. */
+#define VOUCH_MAX_TPM_ALLOW_NAMES 4096u
+#define VOUCH_MAX_TPM_ROOTS       256u
+/* custom_claims entries in one request. */
+#define VOUCH_MAX_TPM_CUSTOM_CLAIMS 32u
+
+/* EDL interface files (src/tee/edl.c, vouch-edger8r). Real EDL files are a
+ * few KiB with tens of functions of a handful of parameters each; the limits
+ * leave two orders of magnitude of room. */
+#define VOUCH_MAX_EDL_SIZE         (1024u * 1024u)
+#define VOUCH_MAX_EDL_IDENT        128u  /* bytes in one identifier */
+#define VOUCH_MAX_EDL_FUNCS        1024u /* functions per trusted/untrusted section */
+#define VOUCH_MAX_EDL_PARAMS       32u   /* parameters of one function */
+#define VOUCH_MAX_EDL_INCLUDES     32u   /* include "..." lines */
+#define VOUCH_MAX_EDL_INCLUDE_PATH 256u  /* bytes in one include path */
+/* One generated stub file: the largest interface the limits above allow
+ * (2 x 1024 functions x 32 pointer parameters) needs well under this. */
+#define VOUCH_MAX_EDL_OUTPUT       (256u * 1024u * 1024u)
+/* One marshalled ecall/ocall buffer (either direction), and so any single
+ * [in]/[out] parameter. Stubs refuse larger calls before they are sent, and
+ * enclave-side stubs refuse declared lengths above it before allocating. */
+#define VOUCH_MAX_ENCLAVE_CALL_BYTES (64u * 1024u * 1024u)
+
+/* Signed enclave images (src/tee/image.c). A sample enclave .so is ~20 KiB;
+ * one that links a TLS library statically is a few MiB, so 64 MiB is ample
+ * and bounds what the signer and the loader read into memory. */
+#define VOUCH_MAX_ENCLAVE_SO_SIZE    (64u * 1024u * 1024u)
+#define VOUCH_MAX_ENCLAVE_IMAGE_SIZE (VOUCH_MAX_ENCLAVE_SO_SIZE + 64u * 1024u)
+/* Program headers in the .so: gcc/ld emit 9-13; PN_XNUM (0xffff) is refused. */
+#define VOUCH_MAX_ENCLAVE_PHDRS 64u
+/* PT_LOAD segments: ld -z separate-code emits 4. */
+#define VOUCH_MAX_ENCLAVE_LOAD_SEGMENTS 16u
+/* Sum of the PT_LOAD p_memsz: what loading the code reserves. */
+#define VOUCH_MAX_ENCLAVE_MEMORY (1024u * 1024u * 1024u)
+/* Signed configuration. The heap is one mmap reserved before the sandbox
+ * closes (like SGX NumHeapPages: Open Enclave's sample uses 4 MiB); the stack
+ * is per enclave thread (glibc's PTHREAD_STACK_MIN is 16 KiB); the thread
+ * count is like NumTCS, and each thread is one channel slot. */
+#define VOUCH_MIN_ENCLAVE_HEAP_SIZE    (64u * 1024u)
+#define VOUCH_MAX_ENCLAVE_HEAP_SIZE    (16ull * 1024u * 1024u * 1024u)
+#define VOUCH_MIN_ENCLAVE_STACK_SIZE   (16u * 1024u)
+#define VOUCH_MAX_ENCLAVE_STACK_SIZE   (256u * 1024u * 1024u)
+#define VOUCH_MAX_ENCLAVE_THREADS      64u
+/* The signer's SubjectPublicKeyInfo in an image (P-256 SPKI is 91 bytes; room
+ * for RSA-8192 should another algorithm be added) and the signature. */
+#define VOUCH_MAX_ENCLAVE_SPKI_SIZE 2048u
+#define VOUCH_MAX_ENCLAVE_SIG_SIZE  (VOUCH_MAX_RSA_BITS / 8u)
+/* The signing configuration JSON. */
+#define VOUCH_MAX_ENCLAVE_CONFIG_JSON (64u * 1024u)
+
+/* configfs-tsm (src/tee/tsm.c). The kernel caps outblob and auxblob at
+ * TSM_OUTBLOB_MAX = 32 KiB and inblob at 64 bytes; a provider name is a short
+ * word ("sev_guest", "tdx_guest"). */
+#define VOUCH_MAX_TSM_BLOB     (32u * 1024u)
+#define VOUCH_MAX_TSM_PROVIDER 64u
+#define VOUCH_MAX_TSM_PATH     4096u
+
+/* Sealing (include/vouch/seal.h). One sealed secret; the ciphertext length
+ * field is 32-bit and enclave call buffers are bounded by the same size. */
+#define VOUCH_MAX_SEAL_PLAINTEXT (64u * 1024u * 1024u)
+/* Caller-supplied additional authenticated data for one seal/unseal. */
+#define VOUCH_MAX_SEAL_AAD (64u * 1024u)
+/* A TLS client certificate's subject as logged (RFC 2253 text, truncated). */
+#define VOUCH_TLS_MAX_SUBJECT 255u
+/* Attested TLS (include/vouch/atls.h): the evidence extension of a peer
+ * certificate; the whole certificate is bounded by VOUCH_MAX_CERT_SIZE. */
+#define VOUCH_MAX_ATLS_EVIDENCE VOUCH_MAX_CERT_SIZE
+/* Longest lifetime of an attested TLS certificate: short, because its key lives
+ * only as long as the enclave and its evidence is as fresh as its signing. */
+#define VOUCH_ATLS_CERT_MAX_LIFETIME (24 * 3600)
+/* Attested TLS over memory buffers (include/vouch/atls_mem.h): peer bytes
+ * pushed but not yet consumed by the TLS engine. A little above the largest
+ * TLS record (16 KiB plus overhead) times a few records in flight. */
+#define VOUCH_MAX_ATLS_MEM_PENDING (256u * 1024u)
 
 #endif

@@ -106,6 +106,15 @@
  * chooses the bound set; for a bare log (`vouch tpm replay`) nothing binds
  * the log to a TPM and the claims only say what the log asserts.
  *
+ * AK trust. Before a quote means anything the AK must be shown to live in a
+ * genuine TPM. vouch_tpm_ak_check refuses keys that are not restricted,
+ * TPM-bound signing keys with a SHA-256+ Name; vouch_tpm_cert_verify checks
+ * an AK (or EK) certificate against configured anchors; and
+ * vouch_tpm_make_credential is the verifier's half of credential activation:
+ * a secret wrapped to an EK and bound to the AK's Name, which only
+ * TPM2_ActivateCredential on the TPM holding both can unwrap (checked
+ * against swtpm for RSA and ECC EKs in tests/cli/tpm_makecred.sh).
+ *
  * Ownership: parse functions fill caller-allocated structures; the log
  * borrows its input (events point into it), so keep the bytes alive while
  * the log is used. A struct vouch_tpm_ak is immutable once built and may be
@@ -133,6 +142,9 @@
 #include <stdint.h>
 #include <vouch/err.h>
 #include <vouch/limits.h>
+
+struct vouch_pubkey; /* vouch/crypto.h */
+struct vouch_x509;   /* vouch/crypto.h */
 
 #ifdef __cplusplus
 extern "C" {
@@ -209,6 +221,12 @@ struct vouch_tpm_public {
     size_t ecc_y_len;
     uint8_t name[VOUCH_TPM_MAX_NAME]; /* nameAlg || H_nameAlg(TPMT_PUBLIC bytes) */
     size_t name_len;
+    /* Storage keys (an EK): the symmetric algorithm protecting its children
+     * and credentials, e.g. AES (0x0006), 128 bits, CFB (0x0043); sym_alg is
+     * VOUCH_TPM_ALG_NULL for signing keys. */
+    uint16_t sym_alg;
+    uint16_t sym_bits;
+    uint16_t sym_mode;
 };
 
 /**
@@ -543,6 +561,121 @@ VOUCH_API void vouch_tpm_verify_result_free(struct vouch_tpm_verify_result *res)
  *  not verified), error_detail, and claims (new reference). */
 VOUCH_NODISCARD VOUCH_API vouch_err
 vouch_tpm_verify_result_json(const struct vouch_tpm_verify_result *res, json_t **out);
+
+/* ---- AK trust: attributes, certificates, credential activation ---- */
+
+/** The AK's verification key (borrowed; lives as long as @p ak). */
+VOUCH_API const struct vouch_pubkey *vouch_tpm_ak_key(const struct vouch_tpm_ak *ak);
+
+/**
+ * Checks that @p pub may serve as an attestation key before any trust is
+ * given to it: fixedTPM, fixedParent, sensitiveDataOrigin, restricted and
+ * sign set, decrypt clear (a key that can decrypt, or leave its TPM, or sign
+ * outside data that starts with TPM_GENERATED_VALUE could sign a forged
+ * quote), and a Name hashed with SHA-256 or stronger (the Name is what a
+ * credential or an allow-list binds to, so a weak Name hash would let another
+ * key take this key's place). @p why (may be NULL) names the first failure.
+ * @return OK; POLICY; INVAL.
+ */
+VOUCH_NODISCARD VOUCH_API vouch_err vouch_tpm_ak_check(const struct vouch_tpm_public *pub, char *why,
+                                                       size_t cap);
+
+/**
+ * The public key of an RSA or ECC (P-256/P-384) TPMT_PUBLIC as a verification
+ * key, for comparing it with a certificate's key (an EK or AK certificate)
+ * or encrypting to it. @return OK; UNSUPPORTED for other curves or sizes;
+ * PARSE; NOMEM.
+ */
+VOUCH_NODISCARD VOUCH_API vouch_err vouch_tpm_public_key(const struct vouch_tpm_public *pub,
+                                                         struct vouch_pubkey **out);
+
+/**
+ * Verifies a DER certificate @p der (an AK or EK certificate) against the
+ * trust anchors @p roots at time @p now (Unix seconds) and returns its public
+ * key in @p key_out. Every certificate in @p roots is an anchor (so a vendor
+ * intermediate listed there is trusted as itself); @p chain (may be NULL)
+ * holds untrusted intermediates that may be used to reach an anchor. The
+ * certificate is parsed as OpenSSL parses it, so EK certificates with the
+ * non-DER encodings some TPM vendors produce (e.g. unsorted SET OF in a
+ * name) are accepted when OpenSSL reads them; the signature is checked over
+ * the bytes as received. Validity periods of every certificate are checked
+ * at @p now. @p why (may be NULL) says why it failed.
+ * @return OK; PARSE; TOO_LARGE; CHAIN (no path to an anchor, bad signature);
+ *         EXPIRED; NOMEM; CRYPTO.
+ */
+VOUCH_NODISCARD VOUCH_API vouch_err vouch_tpm_cert_verify(const uint8_t *der, size_t len,
+                                                          struct vouch_x509 *const *roots,
+                                                          size_t n_roots,
+                                                          struct vouch_x509 *const *chain,
+                                                          size_t n_chain, int64_t now,
+                                                          struct vouch_pubkey **key_out,
+                                                          char *why, size_t cap);
+
+/**
+ * KDFa of TPM 2.0 Part 1 §11.4.10.2 (SP 800-108 counter mode with HMAC):
+ * K(i) = HMAC_hash(@p key, i || @p label || 0x00 || @p context_u ||
+ * @p context_v || bits), counters and bits as 32-bit big-endian, output
+ * truncated to @p bits (a multiple of 8) into @p out. @p label is a C string
+ * without its terminator ("STORAGE", "INTEGRITY").
+ * @return OK; INVAL; UNSUPPORTED for a hash we cannot compute; CRYPTO.
+ */
+VOUCH_NODISCARD VOUCH_API vouch_err vouch_tpm_kdfa(uint16_t hash_alg, const uint8_t *key,
+                                                   size_t key_len, const char *label,
+                                                   const uint8_t *context_u, size_t u_len,
+                                                   const uint8_t *context_v, size_t v_len,
+                                                   size_t bits, uint8_t *out);
+
+/* Largest marshalled TPM2B_ID_OBJECT (size, then TPM2B integrity HMAC and
+ * the encrypted TPM2B_DIGEST credential) and TPM2B_ENCRYPTED_SECRET. */
+#define VOUCH_TPM_MAX_ID_OBJECT  (2u + 2u + VOUCH_TPM_MAX_DIGEST + 2u + VOUCH_TPM_MAX_DIGEST)
+#define VOUCH_TPM_MAX_ENC_SECRET (2u + VOUCH_TPM_MAX_RSA_BYTES)
+/* tpm2_makecredential's output file: magic, version, then both structures. */
+#define VOUCH_TPM_CRED_FILE_MAGIC   0xBADCC0DEu
+#define VOUCH_TPM_CRED_FILE_VERSION 1u
+#define VOUCH_TPM_MAX_CRED_FILE     (8u + VOUCH_TPM_MAX_ID_OBJECT + VOUCH_TPM_MAX_ENC_SECRET)
+
+/* A credential for TPM2_ActivateCredential, both structures marshalled with
+ * their u16 size prefix exactly as the TPM command takes them. */
+struct vouch_tpm_credential {
+    uint8_t id_object[VOUCH_TPM_MAX_ID_OBJECT]; /* TPM2B_ID_OBJECT (credentialBlob) */
+    size_t id_object_len;
+    uint8_t enc_secret[VOUCH_TPM_MAX_ENC_SECRET]; /* TPM2B_ENCRYPTED_SECRET (secret) */
+    size_t enc_secret_len;
+};
+
+/**
+ * TPM2_MakeCredential done by the verifier (TPM 2.0 Part 1 §24, Part 3
+ * §12.6): wraps @p secret so that only the TPM holding the private part of
+ * the EK @p ek can recover it, and only while an object whose Name is
+ * @p name is loaded in that TPM (TPM2_ActivateCredential). The EK must be a
+ * restricted decryption key with an AES-128/256-CFB symmetric definition
+ * (the TCG EK templates): for an RSA EK (2048 bits or more) a random seed is
+ * encrypted with RSA-OAEP (the EK's nameAlg, label "IDENTITY\0"); for an ECC
+ * EK (P-256, P-384) an ephemeral ECDH key agreement gives the seed through
+ * KDFe and the ephemeral point is the encrypted secret. Then
+ * symKey = KDFa(nameAlg, seed, "STORAGE", name, "", symBits),
+ * encIdentity = AES-CFB(symKey, IV 0)(TPM2B @p secret),
+ * hmacKey = KDFa(nameAlg, seed, "INTEGRITY", "", "", digest bits) and the
+ * integrity value HMAC(hmacKey, encIdentity || name). @p secret may hold up
+ * to the EK nameAlg's digest size (the TPM's limit); @p name must be a Name
+ * (nameAlg || digest). Every intermediate secret is wiped.
+ * @return OK; INVAL (sizes); POLICY (an EK that is not a restricted
+ *         decryption key); UNSUPPORTED (other symmetric algorithms, curves
+ *         or sizes); NOMEM; CRYPTO.
+ */
+VOUCH_NODISCARD VOUCH_API vouch_err vouch_tpm_make_credential(const struct vouch_tpm_public *ek,
+                                                              const uint8_t *name, size_t name_len,
+                                                              const uint8_t *secret,
+                                                              size_t secret_len,
+                                                              struct vouch_tpm_credential *out);
+
+/** The credential in tpm2_makecredential's file format (what
+ *  `tpm2_activatecredential -i` reads): u32 0xBADCC0DE, u32 version 1, the
+ *  TPM2B_ID_OBJECT and the TPM2B_ENCRYPTED_SECRET, big-endian.
+ *  @return OK; TOO_LARGE when @p cap is short; INVAL. */
+VOUCH_NODISCARD VOUCH_API vouch_err vouch_tpm_credential_file(const struct vouch_tpm_credential *c,
+                                                              uint8_t *out, size_t cap,
+                                                              size_t *len_out);
 
 #ifdef __cplusplus
 }

@@ -210,10 +210,23 @@ static vouch_err evidence_claims(enum attestd_type type, const struct vouch_veri
         bad |= copy_claim(out, "x-ms-sevsnpvm-migration-allowed", c, "policy_migrate_ma");
         bad |= copy_claim(out, "x-ms-sevsnpvm-chipid", c, "chip_id");
         break;
+    case ATTESTD_SIM_ENCLAVE:
+        /* SGX-style names so SGX policies read naturally; software enclaves
+         * are never production-grade, so they are always debuggable. */
+        bad |= set_str(out, "x-ms-attestation-type", "sim");
+        bad |= json_object_set_new(out, "x-ms-sgx-is-debuggable", json_true());
+        bad |= copy_claim(out, "x-ms-sgx-mrenclave", c, "mrenclave");
+        bad |= copy_claim(out, "x-ms-sgx-mrsigner", c, "mrsigner");
+        bad |= copy_claim(out, "x-ms-sgx-product-id", c, "product_id");
+        bad |= copy_claim(out, "x-ms-sgx-svn", c, "svn");
+        bad |= copy_claim(out, "x-ms-sgx-report-data", c, "report_data");
+        bad |= copy_claim(out, "x-ms-sim-debug-flag", c, "debug");
+        bad |= copy_claim(out, "x-ms-sim-timestamp", c, "timestamp");
+        break;
     default:
         return VOUCH_ERR_UNSUPPORTED;
     }
-    if (vr->format != VOUCH_EVIDENCE_SNP) {
+    if (vr->format != VOUCH_EVIDENCE_SNP && vr->format != VOUCH_EVIDENCE_SIM) {
         json_t *adv = json_array();
         for (size_t i = 0; adv && i < vr->n_advisories; i++)
             bad |= json_array_append_new(adv, json_string(vr->advisories[i]));
@@ -341,24 +354,30 @@ void attestd_attest(struct attestd *d, enum attestd_type type, const struct vouc
     const char *draft_text = NULL, *nonce = NULL;
     size_t draft_len = 0, nonce_len = 0;
     char *token = NULL;
+    const char *ev_field, *ev_span = NULL;
+    size_t ev_span_len = 0;
     char jerr[160];
     int outcome = OUTCOME_INVALID;
     int bad = 0;
     vouch_err rc;
 
+    if (type == ATTESTD_TPM) {
+        /* Multi-round protocol with its own metrics and log line: tpm.c. */
+        attestd_attest_tpm(d, req, res);
+        return;
+    }
     clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(&vo, 0, sizeof(vo));
-    if (type == ATTESTD_TPM) {
-        attestd_attest_tpm(d, req, res); /* multi-round protocol: tpm.c */
-        goto out;
-    }
-    if (type == ATTESTD_SIM_ENCLAVE) {
-        attestd_error(res, 400, "InvalidParameter", "attestation type %s is not available yet",
+    if (type == ATTESTD_SIM_ENCLAVE && !d->sim_ca) {
+        attestd_error(res, 400, "InvalidParameter",
+                      "attestation type %s is not enabled on this service (no --sim-ca)",
                       attestd_type_name(type));
         goto out;
     }
-    if (vouch_json_parse((const char *)req->body, req->body_len, &body, jerr, sizeof(jerr)) !=
-            VOUCH_OK ||
+    /* The evidence string bypasses jansson when it can (body.c). */
+    ev_field = (type == ATTESTD_OPEN_ENCLAVE || type == ATTESTD_SEV_SNP_VM) ? "report" : "quote";
+    if (attestd_body_parse(req->body, req->body_len, ev_field, &body, &ev_span, &ev_span_len, jerr,
+                           sizeof(jerr)) != VOUCH_OK ||
         !json_is_object(body)) {
         attestd_error(res, 400, "InvalidParameter", "request body is not a JSON object%s%s",
                       jerr[0] ? ": " : "", jerr);
@@ -372,8 +391,14 @@ void attestd_attest(struct attestd *d, enum attestd_type type, const struct vouc
                 ? "report"
                 : (json_object_get(body, "Quote") && !json_object_get(body, "quote") ? "Quote"
                                                                                      : "quote");
-        if (!get_b64_field(body, field, &evidence, &evidence_len, res))
+        if (ev_span && strcmp(field, ev_field) == 0) {
+            if (b64_any(ev_span, ev_span_len, &evidence, &evidence_len) != VOUCH_OK) {
+                attestd_error(res, 400, "InvalidParameter", "'%s' is not valid base64url", field);
+                goto out;
+            }
+        } else if (!get_b64_field(body, field, &evidence, &evidence_len, res)) {
             goto out;
+        }
     }
     quote = evidence;
     quote_len = evidence_len;
@@ -410,7 +435,9 @@ void attestd_attest(struct attestd *d, enum attestd_type type, const struct vouc
 
     /* Verify. DCAP needs collateral for the quote's platform. */
     vo.now = attestd_now(d);
-    if (type != ATTESTD_SEV_SNP_VM) {
+    vo.sim_ca = d->sim_ca;
+    vo.sim_ca_len = d->sim_ca_len;
+    if (type != ATTESTD_SEV_SNP_VM && type != ATTESTD_SIM_ENCLAVE) {
         struct vouch_dcap_platform plat;
         enum vouch_evidence_format want =
             type == ATTESTD_TDX_VM ? VOUCH_EVIDENCE_TDX : VOUCH_EVIDENCE_SGX;
@@ -425,7 +452,17 @@ void attestd_attest(struct attestd *d, enum attestd_type type, const struct vouc
                           vouch_evidence_format_name(plat.tee), attestd_type_name(type));
             goto out;
         }
-        if (attestd_collateral_acquire(d, &plat, &coll, why, sizeof(why)) != VOUCH_OK) {
+        rc = attestd_collateral_acquire(d, &plat, &coll, why, sizeof(why));
+        if (rc != VOUCH_OK && coll.retry_after_s) {
+            /* A PCS fetch for this platform is still running (pcs.c). */
+            char ra[16];
+            snprintf(ra, sizeof(ra), "%u", coll.retry_after_s);
+            attestd_error(res, 503, "ServiceUnavailable", "%s", why);
+            if (vouch_http_response_header(res, "retry-after", ra) != VOUCH_OK)
+                vouch_log_warn("cannot add the retry-after header");
+            goto out;
+        }
+        if (rc != VOUCH_OK) {
             attestd_error(res, 400, "InvalidParameter",
                           "The specified quote was invalid due to an error in the quote "
                           "collateral: %s",
@@ -440,7 +477,8 @@ void attestd_attest(struct attestd *d, enum attestd_type type, const struct vouc
                       vr.error_detail[0] ? vr.error_detail : vouch_strerror(rc));
         goto out;
     }
-    if ((type == ATTESTD_SEV_SNP_VM) != (vr.format == VOUCH_EVIDENCE_SNP)) {
+    if ((type == ATTESTD_SEV_SNP_VM) != (vr.format == VOUCH_EVIDENCE_SNP) ||
+        (type == ATTESTD_SIM_ENCLAVE) != (vr.format == VOUCH_EVIDENCE_SIM)) {
         attestd_error(res, 400, "InvalidParameter", "the evidence is %s, not %s",
                       vouch_evidence_format_name(vr.format), attestd_type_name(type));
         goto out;
@@ -454,6 +492,12 @@ void attestd_attest(struct attestd *d, enum attestd_type type, const struct vouc
 
     /* Bindings: runtime data to report data, init-time data to the
      * configuration field (SHA-384 for TDX's 48-byte MRCONFIGID). */
+    if (vr.format == VOUCH_EVIDENCE_SIM && init.present) {
+        /* A sim report has no launch-time configuration field to bind to. */
+        attestd_error(res, 400, "InvalidParameter",
+                      "initTimeData is not supported for SimEnclave; use runtimeData");
+        goto out;
+    }
     {
         const char *rd_claim = "report_data";
         const char *init_claim = vr.format == VOUCH_EVIDENCE_SGX   ? "configid"
@@ -468,7 +512,8 @@ void attestd_attest(struct attestd *d, enum attestd_type type, const struct vouc
 
     /* Claims and policy. */
     rc = VOUCH_ERR_NOMEM;
-    if (!(ev = json_object()) || evidence_claims(type, &vr, ev) != VOUCH_OK)
+    if (!(ev = json_object()) || evidence_claims(type, &vr, ev) != VOUCH_OK ||
+        attestd_collateral_claims(&vr, coll.coll, quote, quote_len, ev) != VOUCH_OK)
         goto oom;
     if (draft_text) {
         struct vouch_policy_error perr;
@@ -502,7 +547,8 @@ void attestd_attest(struct attestd *d, enum attestd_type type, const struct vouc
     }
 
     /* The token: evidence claims, issued claims (top level and x-ms-policy). */
-    if (!(tok = json_deep_copy(ev)) || vouch_claims_to_json(pr.issued, &policy_obj) != VOUCH_OK)
+    /* Shallow: the token only gains members; shared values are never changed. */
+    if (!(tok = json_copy(ev)) || vouch_claims_to_json(pr.issued, &policy_obj) != VOUCH_OK)
         goto oom;
     {
         const char *k;
@@ -519,9 +565,9 @@ void attestd_attest(struct attestd *d, enum attestd_type type, const struct vouc
     if (nonce)
         bad |= json_object_set_new(tok, "nonce", json_stringn(nonce, nonce_len));
     set_ehd(tok,
-            vr.format == VOUCH_EVIDENCE_SGX   ? "x-ms-sgx-ehd"
-            : vr.format == VOUCH_EVIDENCE_TDX ? "x-ms-tdx-ehd"
-                                              : "x-ms-sevsnpvm-ehd",
+            vr.format == VOUCH_EVIDENCE_TDX   ? "x-ms-tdx-ehd"
+            : vr.format == VOUCH_EVIDENCE_SNP ? "x-ms-sevsnpvm-ehd"
+                                              : "x-ms-sgx-ehd", /* SGX and sim */
             "x-ms-runtime", &rt, &bad);
     set_ehd(tok, NULL, "x-ms-inittime", &init, &bad);
     if (bad)

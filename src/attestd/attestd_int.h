@@ -36,6 +36,9 @@
 /* Fetched collateral still inside its window is refetched after this long, so
  * CRL and TCB updates reach the cache; on failure the old set stays in use. */
 #define ATTESTD_PCS_REFRESH_MS (24u * 3600u * 1000u)
+/* Fetches run on their own threads; a request that needs one waits at most
+ * this long (--pcs-wait-ms) and is then answered 503 with Retry-After. */
+#define ATTESTD_PCS_WAIT_MS 5000u
 
 /* ---- store ---- */
 
@@ -114,6 +117,7 @@ struct attestd_config {
     const char *issuer; /* public base URL, no trailing slash */
     const char *collateral_dir;
     const char *admin_token_file;
+    const char *admin_client_ca; /* PEM CA: verified client certificates are admins */
     bool insecure_http;
     bool has_eval_time;
     int64_t eval_time;
@@ -129,6 +133,16 @@ struct attestd_config {
     const char *pcs_root_crl_url; /* NULL: derived from pcs_url */
     unsigned pcs_backoff_base_ms; /* 0: ATTESTD_PCS_BACKOFF_BASE_MS */
     unsigned pcs_timeout_ms;      /* per request; 0: the HTTP client's default */
+    unsigned pcs_wait_ms;         /* longest wait for a fetch; 0: ATTESTD_PCS_WAIT_MS */
+    /* TPM attestation (tpm.c). */
+    const char *tpm_ak_roots; /* PEM anchors for AK certificates */
+    const char *tpm_ek_roots; /* PEM anchors for EK certificates */
+    const char *tpm_ak_allow; /* pre-registered AK Names (hex per line; insecure) */
+    const char *tpm_ek_allow; /* pre-registered EK Names for ekcred without EK roots */
+    bool tpm_allow_sha1;      /* accept SHA-1 PCR banks and signatures */
+    /* SimEnclave: the trusted Vouch software TEE CA (PEM or DER); sim
+     * evidence is refused without it. */
+    const char *sim_ca_file;
 };
 
 struct attestd_collateral {
@@ -178,6 +192,9 @@ struct attestd {
     struct attestd_collateral collateral[ATTESTD_MAX_COLLATERAL];
     size_t n_collateral;
     struct attestd_pcs *pcs; /* fetched collateral (pcs.c); NULL without --pcs-url */
+    struct attestd_tpm *tpm; /* TPM trust anchors, context key, replay set (tpm.c) */
+    uint8_t *sim_ca;         /* --sim-ca contents; NULL: SimEnclave is refused */
+    size_t sim_ca_len;
 
     struct attestd_metrics metrics;
 };
@@ -196,6 +213,22 @@ int64_t attestd_now(const struct attestd *d);
 /** Signs @p claims (adds iss, iat, nbf, exp, jti, x-ms-ver) with the current key. */
 VOUCH_NODISCARD vouch_err attestd_issue_token(struct attestd *d, json_t *claims, char **out);
 
+/* body.c: parses an attest request body like vouch_json_parse, but when the
+ * top-level member @p field is a plain base64 string its bytes come back as
+ * a span into @p p (the parsed object then holds "" for it); otherwise
+ * @p span is NULL and the object holds the member as sent. */
+VOUCH_NODISCARD vouch_err attestd_body_parse(const uint8_t *p, size_t len, const char *field,
+                                             json_t **out, const char **span, size_t *span_len,
+                                             char *err, size_t cap);
+
+/* claims_collateral.c: x-ms-sgx-collateral (+ maa-attestationcollateral) and
+ * x-ms-sgx-tcbidentifier into @p out, for SGX evidence verified with @p coll;
+ * nothing for other evidence. @p quote is the DCAP quote as verified. */
+VOUCH_NODISCARD vouch_err attestd_collateral_claims(const struct vouch_verify_result *vr,
+                                                    const struct vouch_collateral *coll,
+                                                    const uint8_t *quote, size_t quote_len,
+                                                    json_t *out);
+
 /* attest.c */
 void attestd_attest(struct attestd *d, enum attestd_type type, const struct vouch_http_request *req,
                     struct vouch_http_response *res);
@@ -203,6 +236,10 @@ void attestd_attest(struct attestd *d, enum attestd_type type, const struct vouc
 /* tpm.c: /attest/Tpm, Azure's multi-round protocol with a stateless service context. */
 void attestd_attest_tpm(struct attestd *d, const struct vouch_http_request *req,
                         struct vouch_http_response *res);
+/** Loads the TPM trust configuration and the service-context key (created
+ *  under the data directory on first start). */
+VOUCH_NODISCARD vouch_err attestd_tpm_init(struct attestd *d);
+void attestd_tpm_free(struct attestd *d);
 
 /* policy_api.c */
 VOUCH_NODISCARD vouch_err attestd_policies_load(struct attestd *d);
@@ -238,6 +275,7 @@ struct attestd_pcs_entry;
 struct attestd_collateral_use {
     const struct vouch_collateral *coll;
     struct attestd_pcs_entry *entry; /* NULL for a set loaded with --collateral */
+    unsigned retry_after_s; /* on failure: a fetch is running, ask again after this */
 };
 /** The collateral for a quote's platform: a loaded set valid at now, else one
  *  fetched from the PCS (when configured). On failure @p why says why (for the
@@ -260,6 +298,14 @@ VOUCH_NODISCARD vouch_err attestd_pcs_get(struct attestd *d, const struct vouch_
                                           int64_t now, struct attestd_pcs_entry **entry,
                                           const struct vouch_collateral **coll, char *why,
                                           size_t cap);
+/** Like attestd_pcs_get; when the answer is BUSY because a fetch for the
+ *  platform is still running after --pcs-wait-ms, @p retry_after_s (if given)
+ *  says when to ask again (0 otherwise). */
+VOUCH_NODISCARD vouch_err attestd_pcs_get_wait(struct attestd *d,
+                                               const struct vouch_dcap_platform *plat, int64_t now,
+                                               struct attestd_pcs_entry **entry,
+                                               const struct vouch_collateral **coll,
+                                               unsigned *retry_after_s, char *why, size_t cap);
 void attestd_pcs_entry_unref(struct attestd_pcs_entry *e);
 /** Wait before the next fetch after @p failures consecutive failures. */
 uint64_t attestd_pcs_backoff_ms(unsigned base_ms, unsigned failures);

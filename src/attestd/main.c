@@ -35,6 +35,14 @@ enum {
     OPT_PCS_ROOT_CRL_URL,
     OPT_PCS_BACKOFF_BASE_MS,
     OPT_PCS_TIMEOUT_MS,
+    OPT_ADMIN_CLIENT_CA,
+    OPT_PCS_WAIT_MS,
+    OPT_TPM_AK_ROOTS,
+    OPT_TPM_EK_ROOTS,
+    OPT_TPM_AK_ALLOW,
+    OPT_TPM_EK_ALLOW,
+    OPT_TPM_ALLOW_SHA1,
+    OPT_SIM_CA,
 };
 
 /* A positive millisecond count of at most one hour. */
@@ -66,8 +74,18 @@ static void usage(FILE *f)
                "  --pcs-root-crl-url URL  root CA CRL (default: the PCCS rootcacrl path)\n"
                "  --pcs-backoff-base-ms N first wait after a failed fetch (default 5000)\n"
                "  --pcs-timeout-ms N      per PCS request (default 10000)\n"
+               "  --pcs-wait-ms N         longest a request waits for a running fetch before\n"
+               "                          503 + Retry-After (default 5000)\n"
+               "  --tpm-ak-roots FILE     PEM anchors for TPM AK certificates\n"
+               "  --tpm-ek-roots FILE     PEM anchors for TPM EK certificates (ekcred)\n"
+               "  --tpm-ak-allow FILE     pre-registered AK Names, hex per line (INSECURE)\n"
+               "  --tpm-ek-allow FILE     pre-registered EK Names for ekcred without EK roots\n"
+               "  --tpm-allow-sha1        accept SHA-1 PCR banks and quote signatures\n"
+               "  --sim-ca FILE           trusted Vouch software TEE CA (enables SimEnclave)\n"
                "  --eval-time TIME        verify at this fixed time (tests only; logged loudly)\n"
                "  --admin-token-file F    bearer token for policy management (mode 0600)\n"
+               "  --admin-client-ca FILE  PEM CA: a client certificate it issued also\n"
+               "                          authenticates policy management (TLS only)\n"
                "  --insecure-http         plain HTTP instead of TLS\n"
                "  --threads N             worker threads (default: CPUs)\n"
                "  --token-alg ALG         RS256 (default), PS256 or ES256\n"
@@ -185,6 +203,14 @@ int main(int argc, char **argv)
         {"pcs-root-crl-url", required_argument, NULL, OPT_PCS_ROOT_CRL_URL},
         {"pcs-backoff-base-ms", required_argument, NULL, OPT_PCS_BACKOFF_BASE_MS},
         {"pcs-timeout-ms", required_argument, NULL, OPT_PCS_TIMEOUT_MS},
+        {"tpm-ak-roots", required_argument, NULL, OPT_TPM_AK_ROOTS},
+        {"tpm-ek-roots", required_argument, NULL, OPT_TPM_EK_ROOTS},
+        {"tpm-ak-allow", required_argument, NULL, OPT_TPM_AK_ALLOW},
+        {"tpm-ek-allow", required_argument, NULL, OPT_TPM_EK_ALLOW},
+        {"tpm-allow-sha1", no_argument, NULL, OPT_TPM_ALLOW_SHA1},
+        {"admin-client-ca", required_argument, NULL, OPT_ADMIN_CLIENT_CA},
+        {"pcs-wait-ms", required_argument, NULL, OPT_PCS_WAIT_MS},
+        {"sim-ca", required_argument, NULL, OPT_SIM_CA},
         {NULL, 0, NULL, 0},
     };
     struct attestd *d = NULL;
@@ -268,6 +294,15 @@ int main(int argc, char **argv)
         case OPT_PCS_URL:
             d->cfg.pcs_url = optarg;
             break;
+        case OPT_ADMIN_CLIENT_CA:
+            d->cfg.admin_client_ca = optarg;
+            break;
+        case OPT_PCS_WAIT_MS:
+            if (!parse_ms(optarg, &d->cfg.pcs_wait_ms)) {
+                fprintf(stderr, "vouch-attestd: --pcs-wait-ms: 1..3600000 milliseconds\n");
+                goto out;
+            }
+            break;
         case OPT_PCS_CA:
             d->cfg.pcs_ca_file = optarg;
             break;
@@ -276,6 +311,24 @@ int main(int argc, char **argv)
             break;
         case OPT_PCS_ROOT_CRL_URL:
             d->cfg.pcs_root_crl_url = optarg;
+            break;
+        case OPT_TPM_AK_ROOTS:
+            d->cfg.tpm_ak_roots = optarg;
+            break;
+        case OPT_TPM_EK_ROOTS:
+            d->cfg.tpm_ek_roots = optarg;
+            break;
+        case OPT_TPM_AK_ALLOW:
+            d->cfg.tpm_ak_allow = optarg;
+            break;
+        case OPT_TPM_EK_ALLOW:
+            d->cfg.tpm_ek_allow = optarg;
+            break;
+        case OPT_TPM_ALLOW_SHA1:
+            d->cfg.tpm_allow_sha1 = true;
+            break;
+        case OPT_SIM_CA:
+            d->cfg.sim_ca_file = optarg;
             break;
         case OPT_PCS_BACKOFF_BASE_MS:
         case OPT_PCS_TIMEOUT_MS:
@@ -292,6 +345,10 @@ int main(int argc, char **argv)
     }
     if (!d->cfg.listen || !d->cfg.data_dir || optind != argc) {
         usage(stderr);
+        goto out;
+    }
+    if (d->cfg.admin_client_ca && d->cfg.insecure_http) {
+        fprintf(stderr, "vouch-attestd: --admin-client-ca needs TLS (not --insecure-http)\n");
         goto out;
     }
     ret = 1;
@@ -321,6 +378,21 @@ int main(int argc, char **argv)
             goto out;
         }
     }
+    if (d->cfg.sim_ca_file) {
+        struct vouch_x509 *probe = NULL;
+        char *text = NULL;
+        if (attestd_read_file(d->cfg.sim_ca_file, false, &text, &d->sim_ca_len) != VOUCH_OK ||
+            vouch_x509_parse((const uint8_t *)text, d->sim_ca_len, &probe) != VOUCH_OK) {
+            fprintf(stderr, "vouch-attestd: --sim-ca %s is not a readable certificate\n",
+                    d->cfg.sim_ca_file);
+            vouch_free(text);
+            goto out;
+        }
+        vouch_x509_free(probe);
+        d->sim_ca = (uint8_t *)text;
+        vouch_log_warn("SimEnclave is enabled (--sim-ca): software-TEE evidence gives no "
+                       "protection from the host it runs on");
+    }
 
     memset(&so, 0, sizeof(so));
     so.listen = d->cfg.listen;
@@ -333,6 +405,7 @@ int main(int argc, char **argv)
     snprintf(key_path, sizeof(key_path), "%s/key.pem", tls_dir);
     so.tls_cert = cert_path;
     so.tls_key = key_path;
+    so.tls_client_ca = d->cfg.admin_client_ca;
 
     /* The issuer defaults to the listening address, which needs the port: bind
      * first with a placeholder, then create the keys and certificate. */
@@ -374,7 +447,8 @@ int main(int argc, char **argv)
     }
     if (attestd_store_open(d->cfg.data_dir, &d->store) != VOUCH_OK ||
         attestd_keys_load(d) != VOUCH_OK || attestd_policies_load(d) != VOUCH_OK ||
-        attestd_collateral_load(d) != VOUCH_OK || attestd_pcs_init(d) != VOUCH_OK) {
+        attestd_collateral_load(d) != VOUCH_OK || attestd_pcs_init(d) != VOUCH_OK ||
+        attestd_tpm_init(d) != VOUCH_OK) {
         fprintf(stderr, "vouch-attestd: start-up failed (see the log above)\n");
         goto out;
     }
@@ -400,11 +474,13 @@ out:
     vouch_http_server_free(g_server);
     g_server = NULL;
     attestd_pcs_free(d);
+    attestd_tpm_free(d);
     for (size_t i = 0; i < d->n_collateral; i++)
         vouch_collateral_free(d->collateral[i].coll);
     for (int t = 0; t < ATTESTD_TYPE__COUNT; t++)
         attestd_policy_unref(d->policy[t]);
     attestd_keys_free(d);
+    vouch_free(d->sim_ca);
     attestd_store_close(d->store);
     if (d->admin_token) {
         vouch_wipe(d->admin_token, d->admin_token_len);

@@ -69,8 +69,11 @@ struct attestd_pcs {
     const char *ca_file;
     unsigned backoff_base_ms;
     unsigned timeout_ms;
+    unsigned wait_ms; /* longest a request waits for a fetch (--pcs-wait-ms) */
     pthread_mutex_t lock;
-    pthread_cond_t cond;
+    pthread_cond_t cond; /* on CLOCK_MONOTONIC */
+    unsigned fetchers;   /* fetch threads running */
+    bool stopping;
     struct slot slots[VOUCH_PCS_CACHE_SLOTS];
 };
 
@@ -494,19 +497,118 @@ static void fail_fast_message(const struct slot *s, int64_t mono, char *why, siz
              (long long)(left % 1000 / 100), s->last_error);
 }
 
+/* A fetch on its own thread: the worker that needed it waits at most
+ * --pcs-wait-ms for it, and a refresh of a set that is still valid does not
+ * hold up anyone. */
+struct fetch_job {
+    struct attestd_pcs *p;
+    struct slot *s; /* not evicted while s->fetching */
+    struct vouch_dcap_platform plat;
+    int64_t now;
+};
+
+/* Stores a finished fetch's outcome in its slot (lock held). Returns the
+ * replaced entry, for the caller to release outside the lock. */
+static struct attestd_pcs_entry *fetch_done(struct attestd_pcs *p, struct slot *s, vouch_err rc,
+                                            struct attestd_pcs_entry *fresh, const char *err)
+{
+    struct attestd_pcs_entry *old = NULL;
+
+    s->fetching = false;
+    if (rc == VOUCH_OK) {
+        old = s->entry;
+        s->entry = fresh;
+        s->failures = 0;
+        s->retry_at_ms = 0;
+        s->last_error[0] = 0;
+    } else {
+        uint64_t wait;
+        if (s->failures < UINT32_MAX)
+            s->failures++;
+        wait = attestd_pcs_backoff_ms(p->backoff_base_ms, s->failures);
+        s->retry_at_ms = mono_ms() + (int64_t)wait;
+        snprintf(s->last_error, sizeof(s->last_error), "%s", err[0] ? err : vouch_strerror(rc));
+        vouch_log_warn("PCS: fetch failed (%u in a row; next try in %llu ms): %s", s->failures,
+                       (unsigned long long)wait, s->last_error);
+    }
+    pthread_cond_broadcast(&p->cond);
+    return old;
+}
+
+static void *fetch_thread(void *arg)
+{
+    struct fetch_job *j = arg;
+    struct attestd_pcs *p = j->p;
+    struct attestd_pcs_entry *fresh = NULL, *old;
+    char err[LAST_ERROR_LEN] = "";
+    vouch_err rc = fetch(p, &j->plat, j->now, &fresh, err, sizeof(err));
+
+    pthread_mutex_lock(&p->lock);
+    old = fetch_done(p, j->s, rc, fresh, err);
+    p->fetchers--;
+    pthread_cond_broadcast(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+    attestd_pcs_entry_unref(old);
+    vouch_free(j);
+    return NULL;
+}
+
+/* Starts a fetch thread for @p s (lock held); false when none could start. */
+static bool fetch_start(struct attestd_pcs *p, struct slot *s,
+                        const struct vouch_dcap_platform *plat, int64_t now)
+{
+    struct fetch_job *j = vouch_calloc(1, sizeof(*j));
+    pthread_attr_t attr;
+    pthread_t th;
+    bool ok = false;
+
+    if (!j)
+        return false;
+    j->p = p;
+    j->s = s;
+    j->plat = *plat;
+    j->now = now;
+    if (pthread_attr_init(&attr) != 0) {
+        vouch_free(j);
+        return false;
+    }
+    if (pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
+        pthread_create(&th, &attr, fetch_thread, j) == 0)
+        ok = true;
+    pthread_attr_destroy(&attr);
+    if (!ok) {
+        vouch_free(j);
+        return false;
+    }
+    s->fetching = true;
+    p->fetchers++;
+    return true;
+}
+
 vouch_err attestd_pcs_get(struct attestd *d, const struct vouch_dcap_platform *plat, int64_t now,
                           struct attestd_pcs_entry **entry, const struct vouch_collateral **coll,
                           char *why, size_t cap)
+{
+    return attestd_pcs_get_wait(d, plat, now, entry, coll, NULL, why, cap);
+}
+
+vouch_err attestd_pcs_get_wait(struct attestd *d, const struct vouch_dcap_platform *plat,
+                               int64_t now, struct attestd_pcs_entry **entry,
+                               const struct vouch_collateral **coll, unsigned *retry_after_s,
+                               char *why, size_t cap)
 {
     struct attestd_pcs *p = d->pcs;
     struct attestd_pcs_entry *fresh = NULL, *old = NULL, *e = NULL;
     struct slot *s;
     char err[LAST_ERROR_LEN];
-    bool fetch_now = false;
+    bool fetch_here = false, started = false;
+    int64_t deadline;
     vouch_err rc = VOUCH_ERR_BUSY;
 
     *entry = NULL;
     *coll = NULL;
+    if (retry_after_s)
+        *retry_after_s = 0;
     if (!p)
         return VOUCH_ERR_NOT_FOUND;
     if (plat->pck_ca != VOUCH_PCK_CA_PROCESSOR && plat->pck_ca != VOUCH_PCK_CA_PLATFORM) {
@@ -515,6 +617,7 @@ vouch_err attestd_pcs_get(struct attestd *d, const struct vouch_dcap_platform *p
                  "Processor or Platform CA");
         return VOUCH_ERR_UNSUPPORTED;
     }
+    deadline = mono_ms() + (int64_t)p->wait_ms;
     pthread_mutex_lock(&p->lock);
     if (!(s = slot_for(p, plat))) {
         snprintf(why, cap, "collateral unavailable: every PCS cache slot is busy fetching");
@@ -527,45 +630,46 @@ vouch_err attestd_pcs_get(struct attestd *d, const struct vouch_dcap_platform *p
         bool due = !ok || mono - s->entry->fetched_ms >= (int64_t)ATTESTD_PCS_REFRESH_MS;
         bool backing_off = s->failures > 0 && mono < s->retry_at_ms;
 
-        if (ok && (!due || s->fetching || backing_off)) {
-            e = s->entry;
-        } else if (!ok && s->fetching) {
-            /* Another request is fetching this platform: wait for its answer. */
+        if (due && !s->fetching && !backing_off && !started) {
+            /* Fetch (or refresh) off this thread; without a thread, here. */
+            started = true;
+            if (!p->stopping && fetch_start(p, s, plat, now))
+                continue;
+            fetch_here = true;
+            break;
+        }
+        if (ok) {
+            e = s->entry; /* a refresh, if one runs, replaces it later */
+        } else if (s->fetching) {
+            struct timespec ts;
+            if (mono >= deadline) {
+                /* The fetch goes on; the client comes back for its result,
+                 * which is cached (or, after a failure, answered at once). */
+                snprintf(why, cap,
+                         "collateral for this platform is being fetched from the PCS; retry in "
+                         "1 s");
+                if (retry_after_s)
+                    *retry_after_s = 1;
+                break;
+            }
+            ts.tv_sec = (time_t)(deadline / 1000);
+            ts.tv_nsec = (long)(deadline % 1000) * 1000000L;
             s->waiters++;
-            pthread_cond_wait(&p->cond, &p->lock);
+            (void)pthread_cond_timedwait(&p->cond, &p->lock, &ts);
             s->waiters--;
             continue;
-        } else if (!ok && backing_off) {
-            fail_fast_message(s, mono, why, cap);
         } else {
-            fetch_now = true;
+            fail_fast_message(s, mono, why, cap);
         }
         break;
     }
-    if (fetch_now) {
+    if (fetch_here) {
         s->fetching = true;
         pthread_mutex_unlock(&p->lock);
         err[0] = 0;
         rc = fetch(p, plat, now, &fresh, err, sizeof(err));
         pthread_mutex_lock(&p->lock);
-        s->fetching = false;
-        if (rc == VOUCH_OK) {
-            old = s->entry;
-            s->entry = fresh;
-            s->failures = 0;
-            s->retry_at_ms = 0;
-            s->last_error[0] = 0;
-        } else {
-            uint64_t wait;
-            if (s->failures < UINT32_MAX)
-                s->failures++;
-            wait = attestd_pcs_backoff_ms(p->backoff_base_ms, s->failures);
-            s->retry_at_ms = mono_ms() + (int64_t)wait;
-            snprintf(s->last_error, sizeof(s->last_error), "%s", err[0] ? err : vouch_strerror(rc));
-            vouch_log_warn("PCS: fetch failed (%u in a row; next try in %llu ms): %s", s->failures,
-                           (unsigned long long)wait, s->last_error);
-        }
-        pthread_cond_broadcast(&p->cond);
+        old = fetch_done(p, s, rc, fresh, err);
         /* A failed refresh keeps serving the set that is still valid. */
         if (usable(s->entry, now))
             e = s->entry;
@@ -626,11 +730,19 @@ vouch_err attestd_pcs_init(struct attestd *d)
         vouch_free(p);
         return VOUCH_ERR_INTERNAL;
     }
-    if (pthread_cond_init(&p->cond, NULL) != 0) {
-        pthread_mutex_destroy(&p->lock);
-        vouch_free(p);
-        return VOUCH_ERR_INTERNAL;
+    {
+        pthread_condattr_t ca;
+        bool ok = pthread_condattr_init(&ca) == 0;
+        ok = ok && pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+             pthread_cond_init(&p->cond, &ca) == 0;
+        pthread_condattr_destroy(&ca);
+        if (!ok) {
+            pthread_mutex_destroy(&p->lock);
+            vouch_free(p);
+            return VOUCH_ERR_INTERNAL;
+        }
     }
+    p->wait_ms = c->pcs_wait_ms ? c->pcs_wait_ms : ATTESTD_PCS_WAIT_MS;
     d->pcs = p;
     p->ca_file = c->pcs_ca_file;
     p->backoff_base_ms =
@@ -689,6 +801,13 @@ void attestd_pcs_free(struct attestd *d)
 
     if (!p)
         return;
+    /* Fetch threads use p: let them finish (each is bounded by the PCS
+     * timeouts). */
+    pthread_mutex_lock(&p->lock);
+    p->stopping = true;
+    while (p->fetchers > 0)
+        pthread_cond_wait(&p->cond, &p->lock);
+    pthread_mutex_unlock(&p->lock);
     for (size_t i = 0; i < VOUCH_PCS_CACHE_SLOTS; i++)
         attestd_pcs_entry_unref(p->slots[i].entry);
     if (p->api_key_header) {

@@ -385,16 +385,31 @@ bool attestd_admin_ok(struct attestd *d, const struct vouch_http_request *req,
 {
     const char *v = NULL;
     size_t len = 0;
+    bool cert_ok = d->cfg.admin_client_ca && req->tls && req->client_cert_verified;
 
+    /* A client certificate from the admin CA is a credential of its own; a
+     * bearer token sent alongside is not needed (and not judged). */
+    if (cert_ok) {
+        vouch_log_info("request_id=%s admin call by client certificate subject='%s' sha256=%s",
+                       req->request_id,
+                       req->client_cert_subject ? req->client_cert_subject : "",
+                       req->client_cert_fp ? req->client_cert_fp : "");
+        return true;
+    }
     if (!d->admin_token) {
         attestd_error(res, 401, "Unauthorized",
-                      "policy management is disabled: the service was started without "
-                      "--admin-token-file");
+                      d->cfg.admin_client_ca
+                          ? "this operation needs a client certificate issued by the admin CA"
+                          : "policy management is disabled: the service was started without "
+                            "--admin-token-file or --admin-client-ca");
         goto refuse;
     }
     if (vouch_http_request_header(req, "Authorization", &v, &len) != VOUCH_OK) {
         attestd_error(res, 401, "Unauthorized",
-                      "this operation needs an 'Authorization: Bearer <token>' header");
+                      d->cfg.admin_client_ca
+                          ? "this operation needs an 'Authorization: Bearer <token>' header or "
+                            "a client certificate issued by the admin CA"
+                          : "this operation needs an 'Authorization: Bearer <token>' header");
         goto refuse;
     }
     trim(&v, &len);
@@ -415,7 +430,12 @@ bool attestd_admin_ok(struct attestd *d, const struct vouch_http_request *req,
 refuse:
     if (vouch_http_response_header(res, "www-authenticate", "Bearer") != VOUCH_OK)
         vouch_log_warn("cannot add the www-authenticate header");
-    vouch_log_info("request_id=%s admin call refused", req->request_id);
+    if (req->client_cert_subject)
+        vouch_log_info("request_id=%s admin call refused (client certificate subject='%s' %s)",
+                       req->request_id, req->client_cert_subject,
+                       req->client_cert_verified ? "verified" : "not issued by the admin CA");
+    else
+        vouch_log_info("request_id=%s admin call refused", req->request_id);
     return false;
 }
 
@@ -771,6 +791,78 @@ static vouch_err signer_lookup(struct attestd *d, const struct jws *j, uint8_t *
 }
 
 /*
+ * The signer's x5c chain, when the header has one: every certificate must
+ * parse, chain to the next with CA constraints honoured, and be valid at the
+ * evaluation time (vouch_x509_chain_verify). x5c[0] itself is matched against
+ * the registered signers separately (signer_lookup). On failure the answer is
+ * written.
+ */
+static vouch_err x5c_chain_check(const struct attestd *d, const struct jws *j,
+                                 struct vouch_http_response *res)
+{
+    json_t *x5c = json_object_get(j->header, "x5c");
+    struct vouch_x509 *certs[VOUCH_MAX_X5C_CERTS] = {0};
+    size_t n = json_array_size(x5c), got = 0;
+    char why[VOUCH_MAX_ERROR_DETAIL];
+    vouch_err rc = VOUCH_ERR_PARSE;
+
+    if (!x5c)
+        return VOUCH_OK;
+    if (n > VOUCH_MAX_X5C_CERTS) {
+        attestd_error(res, 400, "InvalidParameter", "the x5c header holds more than %u certificates",
+                      VOUCH_MAX_X5C_CERTS);
+        return VOUCH_ERR_TOO_LARGE;
+    }
+    for (; got < n; got++) {
+        const char *b64 = json_string_value(json_array_get(x5c, got));
+        uint8_t *der = NULL;
+        size_t len = 0;
+        if (!b64 || vouch_base64_decode(b64, strlen(b64), false, &der, &len) != VOUCH_OK ||
+            vouch_x509_parse_der(der, len, &certs[got]) != VOUCH_OK) {
+            vouch_free(der);
+            attestd_error(res, 400, "InvalidParameter",
+                          "x5c[%zu] is not a base64 DER certificate", got);
+            goto out;
+        }
+        vouch_free(der);
+    }
+    if ((rc = vouch_x509_chain_verify(certs, n, attestd_now(d), why, sizeof(why))) != VOUCH_OK) {
+        attestd_error(res, 400, "InvalidParameter", "the signer's certificate chain: %s", why);
+        goto out;
+    }
+    rc = VOUCH_OK;
+out:
+    for (size_t i = 0; i < got; i++)
+        vouch_x509_free(certs[i]);
+    return rc;
+}
+
+/* A registered signer certificate must be valid at the evaluation time (for
+ * an x5c header the chain check already saw it; a jwk header names only the
+ * key). On failure the answer is written. */
+static vouch_err signer_valid_now(const struct attestd *d, const uint8_t *der, size_t len,
+                                  struct vouch_http_response *res)
+{
+    struct vouch_x509 *c = NULL;
+    int64_t nb = 0, na = 0, now = attestd_now(d);
+    vouch_err rc;
+
+    if ((rc = vouch_x509_parse_der(der, len, &c)) != VOUCH_OK) {
+        attestd_error(res, 500, "InternalError", "a registered policy signer does not parse");
+        return rc;
+    }
+    vouch_x509_validity(c, &nb, &na);
+    vouch_x509_free(c);
+    if (now < nb || now > na) {
+        attestd_error(res, 400, "InvalidParameter",
+                      "the policy management certificate that signed the JWS is not valid at the "
+                      "evaluation time");
+        return VOUCH_ERR_EXPIRED;
+    }
+    return VOUCH_OK;
+}
+
+/*
  * The signing rules for policy changes, checked before the policy text is
  * even parsed: an unsigned JWS is allowed unless the service requires signed
  * policies; a signed one must verify with the key its header names. Whether
@@ -796,7 +888,7 @@ static vouch_err policy_sig_check(const struct attestd *d, const struct jws *j,
                       "the JWS signature does not verify with the key in its header");
         return rc;
     }
-    return VOUCH_OK;
+    return x5c_chain_check(d, j, res);
 }
 
 /* The JWK of the registered signer of a signed @p j (NULL when unsigned).
@@ -816,6 +908,10 @@ static vouch_err signer_jwk(struct attestd *d, const struct jws *j, json_t **sig
         attestd_error(res, 400, "InvalidOperation",
                       "the JWS is not signed by a registered policy management certificate");
         return rc;
+    }
+    if (rc == VOUCH_OK && signer_valid_now(d, der, len, res) != VOUCH_OK) {
+        vouch_free(der);
+        return VOUCH_ERR_EXPIRED;
     }
     if (rc == VOUCH_OK && (rc = cert_jwk(der, len, signer_out)) == VOUCH_OK) {
         vouch_free(der);
@@ -1251,6 +1347,8 @@ static void certificates_change(struct attestd *d, bool add, const struct vouch_
                       "the JWS signature does not verify with the key in its header");
         goto out;
     }
+    if (x5c_chain_check(d, &j, res) != VOUCH_OK)
+        goto out;
     if ((rc = thumbprint(der, der_len, false, key)) != VOUCH_OK ||
         (rc = thumbprint(der, der_len, true, thumb)) != VOUCH_OK) {
         attestd_error(res, 500, "InternalError", "cannot hash the certificate: %s",
@@ -1282,6 +1380,8 @@ static void certificates_change(struct attestd *d, bool add, const struct vouch_
     } else if (rc != VOUCH_OK) {
         attestd_error(res, 500, "InternalError", "cannot read the policy signers: %s",
                       vouch_strerror(rc));
+        goto out;
+    } else if (signer_valid_now(d, signer_der, signer_len, res) != VOUCH_OK) {
         goto out;
     }
     rc = attestd_store_get(d->store, ATTESTD_DB_SIGNERS, key, &have, &have_len);

@@ -28,5 +28,6 @@ int cli_evidence(int argc, char **argv);
 int cli_policy(int argc, char **argv);
 int cli_token(int argc, char **argv);
 int cli_tpm(int argc, char **argv);
+int cli_enclave(int argc, char **argv);
 
 #endif

@@ -8,7 +8,8 @@
 
 #include "cli/cli.h"
 
-static const char *const value_opts[] = {"--collateral", "--vcek", "--crl", "--at", NULL};
+static const char *const value_opts[] = {"--collateral", "--vcek",   "--crl",
+                                         "--at",         "--sim-ca", NULL};
 
 static void print_claims_text(const json_t *claims)
 {
@@ -82,18 +83,19 @@ static int cmd_verify(int argc, char **argv)
     const char *vcek_path = cli_opt(argc, argv, 3, "--vcek", 1);
     const char *crl_path = cli_opt(argc, argv, 3, "--crl", 1);
     const char *at = cli_opt(argc, argv, 3, "--at", 1);
+    const char *sim_ca_path = cli_opt(argc, argv, 3, "--sim-ca", 1);
     bool as_json = cli_opt(argc, argv, 3, "--json", 0) != NULL;
     struct vouch_verify_opts opts = {0};
     struct vouch_verify_result res = {0};
-    uint8_t *buf = NULL, *coll = NULL, *vcek = NULL, *crl = NULL;
-    size_t len = 0, coll_len = 0, vcek_len = 0, crl_len = 0;
+    uint8_t *buf = NULL, *coll = NULL, *vcek = NULL, *crl = NULL, *sim_ca = NULL;
+    size_t len = 0, coll_len = 0, vcek_len = 0, crl_len = 0, sim_ca_len = 0;
     json_t *o = NULL;
     int ret = VOUCH_EXIT_USAGE;
     vouch_err rc;
 
     if (!path) {
         fprintf(stderr, "usage: vouch evidence verify FILE [--collateral F] [--vcek F] [--crl F] "
-                        "[--at TIME] [--json]\n");
+                        "[--sim-ca F] [--at TIME] [--json]\n");
         return VOUCH_EXIT_USAGE;
     }
     opts.now = vouch_time_now();
@@ -104,8 +106,11 @@ static int cmd_verify(int argc, char **argv)
     if (cli_read_file(path, &buf, &len) != VOUCH_OK ||
         (coll_path && cli_read_file(coll_path, &coll, &coll_len) != VOUCH_OK) ||
         (vcek_path && cli_read_file(vcek_path, &vcek, &vcek_len) != VOUCH_OK) ||
-        (crl_path && cli_read_file(crl_path, &crl, &crl_len) != VOUCH_OK))
+        (crl_path && cli_read_file(crl_path, &crl, &crl_len) != VOUCH_OK) ||
+        (sim_ca_path && cli_read_file(sim_ca_path, &sim_ca, &sim_ca_len) != VOUCH_OK))
         goto out;
+    opts.sim_ca = sim_ca;
+    opts.sim_ca_len = sim_ca_len;
     opts.collateral = coll;
     opts.collateral_len = coll_len;
     opts.vcek = vcek;
@@ -115,10 +120,11 @@ static int cmd_verify(int argc, char **argv)
 
     rc = vouch_evidence_verify(buf, len, &opts, &res);
     /* Exit 0 only for verified evidence whose TCB matched a level that is not
-     * Revoked (SNP has no vendor status: verified suffices). */
+     * Revoked (SNP and sim have no vendor status: verified suffices). */
     ret = (rc == VOUCH_OK && res.verified && res.status != VOUCH_TCB_NOT_SUPPORTED &&
            res.status != VOUCH_TCB_REVOKED &&
-           (res.status != VOUCH_TCB_NONE || res.format == VOUCH_EVIDENCE_SNP))
+           (res.status != VOUCH_TCB_NONE || res.format == VOUCH_EVIDENCE_SNP ||
+            res.format == VOUCH_EVIDENCE_SIM))
               ? VOUCH_EXIT_OK
               : VOUCH_EXIT_NO;
     if (as_json) {
@@ -155,6 +161,7 @@ out:
     vouch_free(coll);
     vouch_free(vcek);
     vouch_free(crl);
+    vouch_free(sim_ca);
     return ret;
 }
 

@@ -7,6 +7,8 @@
 #include <vouch/tpm.h>
 
 #include "cli/cli.h"
+#include "cli/tpm_attest.h"
+#include "cli/tpm_cred.h"
 
 static const char *const value_opts[] = {"--quote", "--sig",   "--ak", "--pcrs",
                                          "--log",   "--nonce", NULL};
@@ -23,7 +25,8 @@ static void usage(FILE *f)
             "quote binds). verify checks an AK signature over a TPMS_ATTEST quote, its nonce,\n"
             "the PCR values against pcrDigest and, with --log, the replayed log against them.\n"
             "--ak takes a TPMT_PUBLIC or TPM2B_PUBLIC; --pcrs text ('<bank> <index> <hex>' or\n"
-            "'<index> <hex>' lines) or JSON ({\"sha256\": {\"0\": \"<hex>\"}}).\n");
+            "'<index> <hex>' lines) or JSON ({\"sha256\": {\"0\": \"<hex>\"}}).\n\n");
+    cli_tpm_agent_usage(f);
 }
 
 static void print_error_json(const char *what, vouch_err rc)
@@ -343,6 +346,14 @@ int cli_tpm(int argc, char **argv)
         return cmd_replay(argc, argv);
     if (strcmp(argv[2], "verify") == 0)
         return cmd_verify(argc, argv);
+    if (strcmp(argv[2], "attest") == 0)
+        return cli_tpm_attest(argc, argv);
+    if (strcmp(argv[2], "extend") == 0)
+        return cli_tpm_extend(argc, argv);
+    if (strcmp(argv[2], "ak") == 0)
+        return cli_tpm_ak(argc, argv);
+    if (strcmp(argv[2], "make-credential") == 0)
+        return cli_tpm_make_credential(argc, argv);
     if (strcmp(argv[2], "help") == 0 || strcmp(argv[2], "--help") == 0) {
         usage(stdout);
         return VOUCH_EXIT_OK;

@@ -105,8 +105,12 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: vouch <command> ...\n"
                "\n"
+               "  enclave keygen --out KEY.pem\n"
+               "  enclave sign --key KEY.pem --config CONFIG.json --out IMAGE ENCLAVE.so [--json]\n"
+               "  enclave measure IMAGE | ENCLAVE.so --config CONFIG.json [--key KEY.pem] [--json]\n"
                "  evidence inspect FILE [--json]\n"
                "  evidence verify FILE [--collateral F] [--vcek F] [--crl F] [--at TIME] [--json]\n"
+               "                  [--sim-ca F]\n"
                "  policy eval POLICY_FILE --claims CLAIMS.json [--json]\n"
                "  token verify TOKEN_FILE (--jwks F | --issuer URL) [--at TIME] [--json]\n"
                "  tpm replay LOG [--json]\n"
@@ -129,6 +133,8 @@ int main(int argc, char **argv)
         return cli_token(argc, argv);
     if (strcmp(argv[1], "tpm") == 0)
         return cli_tpm(argc, argv);
+    if (strcmp(argv[1], "enclave") == 0)
+        return cli_enclave(argc, argv);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("vouch %s\n", vouch_version_string());
         return VOUCH_EXIT_OK;

@@ -7,6 +7,7 @@
 #define VOUCH_CRYPTO_CRYPTO_INT_H
 
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -76,5 +77,9 @@ VOUCH_NODISCARD vouch_err vouch__pem_decode(const uint8_t *p, size_t len, const 
 
 /** Wraps @p pkey (taking the reference) in a new vouch_pubkey. */
 VOUCH_NODISCARD vouch_err vouch__pubkey_wrap(EVP_PKEY *pkey, struct vouch_pubkey **out);
+
+/* tls_peer.c: the info callback of server contexts with a client CA; files a
+ * connection under its transport when its handshake completes. */
+void vouch_tls_peer_on_info(const SSL *ssl, int where, int ret);
 
 #endif

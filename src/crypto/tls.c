@@ -2,11 +2,14 @@
 #include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vouch/log.h>
 #include <vouch/mem.h>
 #include <vouch/tls.h>
+
+#include "crypto/crypto_int.h"
 
 struct vouch_tls_ctx {
     SSL_CTX *ssl;
@@ -37,6 +40,15 @@ static vouch_err key_file_private(const char *path)
 out:
     close(fd);
     return rc;
+}
+
+/* Keeps the handshake going whatever the client certificate; OpenSSL still
+ * records the verification error for SSL_get_verify_result. */
+static int accept_any_client(int preverify_ok, X509_STORE_CTX *ctx)
+{
+    (void)preverify_ok;
+    (void)ctx;
+    return 1;
 }
 
 vouch_err vouch_tls_server_ctx_new(const char *cert_path, const char *key_path,
@@ -75,8 +87,26 @@ vouch_err vouch_tls_server_ctx_new(const char *cert_path, const char *key_path,
             vouch_log_error("cannot load client CA %s", client_ca);
             goto out;
         }
-        /* Request, don't require: the admin API checks the result itself. */
-        SSL_CTX_set_verify(c->ssl, SSL_VERIFY_PEER, NULL);
+        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(client_ca);
+        static const unsigned char sid_ctx[] = "vouch-tls-server";
+        if (!names) {
+            vouch_log_error("client CA %s holds no certificate", client_ca);
+            goto out;
+        }
+        /* Tells clients which certificate to send. */
+        SSL_CTX_set_client_CA_list(c->ssl, names);
+        rc = VOUCH_ERR_CRYPTO;
+        /* Client certificates are for TLS client authentication; session
+         * resumption with client verification needs a session id context. */
+        if (SSL_CTX_set_purpose(c->ssl, X509_PURPOSE_SSL_CLIENT) != 1 ||
+            SSL_CTX_set_session_id_context(c->ssl, sid_ctx, sizeof(sid_ctx) - 1) != 1 ||
+            !vouch_tls_peer_tracking_init())
+            goto out;
+        SSL_CTX_set_info_callback(c->ssl, vouch_tls_peer_on_info);
+        /* Request, don't require, and never fail the handshake over the
+         * certificate: an anonymous client may still attest. The admin API
+         * reads the verification result per connection (tls_peer.c). */
+        SSL_CTX_set_verify(c->ssl, SSL_VERIFY_PEER, accept_any_client);
     }
     *out = c;
     c = NULL;

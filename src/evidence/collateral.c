@@ -613,6 +613,23 @@ vouch_err vouch__collateral_parse(const uint8_t *json, size_t len, struct vouch_
     add_window(c, "tcb_info", c->tcb_info.issue_date, c->tcb_info.next_update);
     add_window(c, "qe_identity", c->qe_identity.issue_date, c->qe_identity.next_update);
 
+    /* Digests once here, so reporting which collateral was used costs a
+     * verification nothing. */
+    {
+        static const char *const fields[] = {"tcb_info",    "tcb_info_issuer_chain",
+                                             "qe_identity", "qe_identity_issuer_chain",
+                                             "root_ca_crl", "pck_crl"};
+        uint8_t *const dst[] = {c->digests.tcb_info,    c->digests.tcb_info_chain,
+                                c->digests.qe_identity, c->digests.qe_identity_chain,
+                                c->digests.root_ca_crl, c->digests.pck_crl};
+        for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+            const json_t *v = json_object_get(root, fields[i]);
+            if ((rc = vouch_sha256(json_string_value(v), json_string_length(v), dst[i])) !=
+                VOUCH_OK)
+                goto out;
+        }
+    }
+
     *out = c;
     c = NULL;
     rc = VOUCH_OK;
@@ -629,6 +646,12 @@ out:
 vouch_err vouch_collateral_parse(const uint8_t *json, size_t len, struct vouch_collateral **out)
 {
     return vouch__collateral_parse(json, len, out, NULL, 0);
+}
+
+void vouch_collateral_digests(const struct vouch_collateral *c,
+                              struct vouch_collateral_digests *out)
+{
+    *out = c->digests;
 }
 
 void vouch_collateral_free(struct vouch_collateral *c)

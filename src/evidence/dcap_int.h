@@ -217,6 +217,9 @@ struct vouch_collateral {
     size_t n_windows;
     int64_t not_before; /* intersection of all windows */
     int64_t not_after;
+
+    /* SHA-256 of each item as received (vouch_collateral_digests). */
+    struct vouch_collateral_digests digests;
 };
 
 /*

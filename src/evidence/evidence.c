@@ -10,6 +10,7 @@
 #include <vouch/mem.h>
 
 #include "evidence/evidence_int.h"
+#include "evidence/sim_int.h"
 
 const char *vouch_evidence_format_name(enum vouch_evidence_format f)
 {
@@ -121,6 +122,12 @@ vouch_err vouch_evidence_detect(const uint8_t *p, size_t len, enum vouch_evidenc
     if (len > VOUCH_MAX_EVIDENCE_SIZE)
         return VOUCH_ERR_TOO_LARGE;
 
+    /* Sim evidence opens with its own eight-byte magic. */
+    if (vouch_sim_evidence_detect(p, len)) {
+        *out = VOUCH_EVIDENCE_SIM;
+        return VOUCH_OK;
+    }
+
     /* DCAP quotes open with u16 version 3..5, u16 key type, u32 TEE type. */
     vouch_reader_init(&r, p, len);
     if (vouch_reader_u16le(&r, &version) == VOUCH_OK &&
@@ -160,6 +167,12 @@ vouch_err vouch_evidence_inspect(const uint8_t *p, size_t len, enum vouch_eviden
     *claims_out = NULL;
     if ((rc = vouch_evidence_detect(p, len, fmt_out)) != VOUCH_OK)
         return rc;
+    if (*fmt_out == VOUCH_EVIDENCE_SIM) {
+        struct vouch_sim_report rep;
+        if ((rc = vouch_sim_evidence_parse(p, len, &rep)) != VOUCH_OK)
+            return rc;
+        return vouch__sim_claims(&rep, claims_out);
+    }
     rc = VOUCH_ERR_NOMEM;
     if (!(claims = json_object()))
         goto out;
@@ -204,7 +217,9 @@ vouch_err vouch_evidence_verify(const uint8_t *p, size_t len, const struct vouch
         return vouch__result_fail(res, rc, "unrecognised evidence format");
     res->format = fmt;
 
-    if (fmt == VOUCH_EVIDENCE_SNP) {
+    if (fmt == VOUCH_EVIDENCE_SIM) {
+        rc = vouch__sim_verify(p, len, opts, res);
+    } else if (fmt == VOUCH_EVIDENCE_SNP) {
         if (!(snp = vouch_calloc(1, sizeof(*snp)))) {
             rc = vouch__result_fail(res, VOUCH_ERR_NOMEM, "out of memory");
             goto out;

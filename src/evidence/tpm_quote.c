@@ -216,6 +216,11 @@ vouch_err vouch_tpm_public_parse(const uint8_t *p, size_t len, struct vouch_tpm_
         out->scheme = rp->scheme.scheme;
         out->scheme_hash =
             rp->scheme.scheme == TPM2_ALG_NULL ? 0 : rp->scheme.details.anySig.hashAlg;
+        out->sym_alg = rp->symmetric.algorithm;
+        if (rp->symmetric.algorithm != TPM2_ALG_NULL) {
+            out->sym_bits = rp->symmetric.keyBits.sym;
+            out->sym_mode = rp->symmetric.mode.sym;
+        }
         out->rsa_bits = rp->keyBits;
         out->rsa_exponent = rp->exponent ? rp->exponent : RSA_DEFAULT_EXPONENT;
         /* libtss2 bounds every TPM2B by its buffer; checked again because
@@ -232,6 +237,11 @@ vouch_err vouch_tpm_public_parse(const uint8_t *p, size_t len, struct vouch_tpm_
         out->scheme = ep->scheme.scheme;
         out->scheme_hash =
             ep->scheme.scheme == TPM2_ALG_NULL ? 0 : ep->scheme.details.anySig.hashAlg;
+        out->sym_alg = ep->symmetric.algorithm;
+        if (ep->symmetric.algorithm != TPM2_ALG_NULL) {
+            out->sym_bits = ep->symmetric.keyBits.sym;
+            out->sym_mode = ep->symmetric.mode.sym;
+        }
         out->ecc_curve = ep->curveID;
         if (pub.unique.ecc.x.size > sizeof(out->ecc_x) ||
             pub.unique.ecc.y.size > sizeof(out->ecc_y)) {
@@ -572,6 +582,11 @@ void vouch_tpm_ak_free(struct vouch_tpm_ak *ak)
 const struct vouch_tpm_public *vouch_tpm_ak_public(const struct vouch_tpm_ak *ak)
 {
     return ak ? &ak->pub : NULL;
+}
+
+const struct vouch_pubkey *vouch_tpm_ak_key(const struct vouch_tpm_ak *ak)
+{
+    return ak ? ak->key : NULL;
 }
 
 /* Checks that @p sig may be used by @p ak at all (before any crypto). */

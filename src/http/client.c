@@ -160,8 +160,10 @@ static vouch_err map_curl(CURLcode cc)
     }
 }
 
-vouch_err vouch_httpc_get(const char *url, const struct vouch_httpc_opts *o,
-                          struct vouch_httpc_response *res)
+/* One request: GET when @p method is "GET", else a POST of @p body. */
+static vouch_err perform(const char *method, const char *url, const char *content_type,
+                         const void *body, size_t body_len, const struct vouch_httpc_opts *o,
+                         struct vouch_httpc_response *res)
 {
     vouch_err rc = VOUCH_ERR_INTERNAL;
     struct xfer x;
@@ -171,6 +173,7 @@ vouch_err vouch_httpc_get(const char *url, const struct vouch_httpc_opts *o,
     char cerr[CURL_ERROR_SIZE];
     size_t cap, nkeep = 0;
     bool https;
+    bool is_get = strcmp(method, "GET") == 0;
     long status = 0;
 
     memset(res, 0, sizeof(*res));
@@ -212,14 +215,40 @@ vouch_err vouch_httpc_get(const char *url, const struct vouch_httpc_opts *o,
             goto out;
         hdrs = t;
     }
+    if (content_type) {
+        char line[128];
+        struct curl_slist *t;
+        int n = snprintf(line, sizeof(line), "Content-Type: %s", content_type);
+        if (n < 0 || (size_t)n >= sizeof(line)) {
+            snprintf(res->error_detail, sizeof(res->error_detail), "content type too long");
+            rc = VOUCH_ERR_INVAL;
+            goto out;
+        }
+        if (!(t = curl_slist_append(hdrs, line)))
+            goto out;
+        hdrs = t;
+        /* No "Expect: 100-continue" round trip before a large body. */
+        if (!(t = curl_slist_append(hdrs, "Expect:")))
+            goto out;
+        hdrs = t;
+    }
     cc = CURLE_OK;
     /* Options whose failure would weaken the request are checked as a group:
      * any failure aborts before connecting. */
     cc |= curl_easy_setopt(h, CURLOPT_URL, url);
-    cc |= curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    if (is_get) {
+        cc |= curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        cc |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    } else {
+        /* A POST is never redirected: the body would go to a place the
+         * caller did not name. */
+        cc |= curl_easy_setopt(h, CURLOPT_POST, 1L);
+        cc |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+        cc |= curl_easy_setopt(h, CURLOPT_POSTFIELDS, body_len ? body : "");
+        cc |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    }
     cc |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     cc |= curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
-    cc |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
     cc |= curl_easy_setopt(h, CURLOPT_MAXREDIRS, (long)VOUCH_HTTPC_MAX_REDIRECTS);
     cc |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     cc |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -251,14 +280,14 @@ vouch_err vouch_httpc_get(const char *url, const struct vouch_httpc_opts *o,
         rc = x.fail != VOUCH_OK ? x.fail : map_curl(cc);
         if (rc == VOUCH_ERR_TOO_LARGE)
             snprintf(res->error_detail, sizeof(res->error_detail),
-                     "GET %.160s: the response is larger than %zu bytes", url, cap);
+                     "%s %.160s: the response is larger than %zu bytes", method, url, cap);
         else
-            snprintf(res->error_detail, sizeof(res->error_detail), "GET %.160s: %.80s", url,
+            snprintf(res->error_detail, sizeof(res->error_detail), "%s %.160s: %.80s", method, url,
                      cerr[0] ? cerr : curl_easy_strerror(cc));
         goto out;
     }
     if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK) {
-        snprintf(res->error_detail, sizeof(res->error_detail), "GET %.160s: no status", url);
+        snprintf(res->error_detail, sizeof(res->error_detail), "%s %.160s: no status", method, url);
         rc = VOUCH_ERR_IO;
         goto out;
     }
@@ -268,7 +297,7 @@ vouch_err vouch_httpc_get(const char *url, const struct vouch_httpc_opts *o,
 out:
     if (rc != VOUCH_OK) {
         if (!res->error_detail[0])
-            snprintf(res->error_detail, sizeof(res->error_detail), "GET %.160s: %.80s", url,
+            snprintf(res->error_detail, sizeof(res->error_detail), "%s %.160s: %.80s", method, url,
                      vouch_strerror(rc));
         clear_headers(res);
     }
@@ -277,6 +306,24 @@ out:
     if (h)
         curl_easy_cleanup(h);
     return rc;
+}
+
+vouch_err vouch_httpc_get(const char *url, const struct vouch_httpc_opts *o,
+                          struct vouch_httpc_response *res)
+{
+    return perform("GET", url, NULL, NULL, 0, o, res);
+}
+
+vouch_err vouch_httpc_post(const char *url, const char *content_type, const void *body,
+                           size_t body_len, const struct vouch_httpc_opts *o,
+                           struct vouch_httpc_response *res)
+{
+    if (!body && body_len > 0) {
+        memset(res, 0, sizeof(*res));
+        snprintf(res->error_detail, sizeof(res->error_detail), "no request body");
+        return VOUCH_ERR_INVAL;
+    }
+    return perform("POST", url, content_type, body, body_len, o, res);
 }
 
 static int hexval(char c)

@@ -462,7 +462,7 @@ for p in "/attest/SgxEnclave%00x" "/attest/SgxEnclave%00"; do
     fi
 done
 send POST "/attest/Tpm?$Q" "$T/good.json"
-check "POST /attest/Tpm (not served yet) is 400 in MAA's shape" err_is 400 InvalidParameter
+check "POST /attest/Tpm without a TPM policy is 400 in MAA's shape" err_is 400 PolicyEvaluationError
 for p in / /nope /attest /attest/ /policies /policies/Foo /policies/SgxEnclave:foo \
     /certificates:nope /certs/x /healthz/x "/../../etc/passwd" /metrics/; do
     send GET "$p?$Q"

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# vouch-attestd's /attest/SimEnclave over HTTP: refused without --sim-ca;
+# with it, the committed sim evidence (tests/vectors/sim) attests under a
+# permitting draft policy with SGX-style claims and x-ms-attestation-type
+# "sim", the default policy denies, evidence from another software TEE CA is
+# invalid, and an unreadable --sim-ca stops the daemon at start.
+# $1 = the vouch binary (vouch-attestd sits next to it), $2 = the testdata dir.
+set -u
+VOUCH=${1:?usage: attestd_sim.sh VOUCH_BINARY TESTDATA}
+ATTESTD="$(dirname "$VOUCH")/vouch-attestd"
+VEC="$(cd "$(dirname "$0")" && pwd)/../vectors/sim"
+for tool in curl jq basenc; do
+    command -v "$tool" >/dev/null || { echo "FAIL: $tool is not installed (scripts/deps.sh)"; exit 1; }
+done
+[ -x "$ATTESTD" ] || { echo "FAIL: $ATTESTD not built"; exit 1; }
+for f in evidence.bin ca.pem other-ca.pem; do
+    [ -f "$VEC/$f" ] || { echo "FAIL: test vector missing: $VEC/$f"; exit 1; }
+done
+EVAL_TIME=1767225610 # ten seconds after the vector was signed
+MR=a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf
+
+T=$(mktemp -d)
+PID=
+stop() {
+    if [ -n "$PID" ]; then
+        kill -TERM "$PID" 2>/dev/null
+        wait "$PID" 2>/dev/null
+        PID=
+    fi
+}
+trap 'stop; rm -rf "$T"' EXIT
+pass=0
+fails=0
+check() { # name command...
+    local name=$1
+    shift
+    if "$@"; then
+        echo "ok   $name"
+        pass=$((pass + 1))
+    else
+        echo "FAIL $name"
+        [ -s "$T/out" ] && head -c 600 "$T/out" | sed 's/^/  body: /' && echo
+        fails=$((fails + 1))
+    fi
+}
+jqt() { jq -e "$@" >/dev/null; }
+b64url() { basenc --base64url -w0 | tr -d '='; }
+b64url_dec() {
+    local s
+    s=$(cat)
+    while [ $((${#s} % 4)) != 0 ]; do s="$s="; done
+    printf '%s' "$s" | basenc --base64url -d
+}
+
+start() { # extra daemon flags...
+    rm -f "$T/port"
+    "$ATTESTD" --listen 127.0.0.1:0 --port-file "$T/port" --data "$T/data" --insecure-http \
+        --issuer "http://127.0.0.1" --eval-time "$EVAL_TIME" --threads 2 "$@" \
+        >>"$T/daemon.log" 2>&1 &
+    PID=$!
+    for _ in $(seq 1 300); do
+        if [ -s "$T/port" ]; then
+            BASE="http://127.0.0.1:$(cat "$T/port")"
+            curl -s -o /dev/null "$BASE/healthz" && return 0
+        fi
+        kill -0 "$PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "FAIL: vouch-attestd did not start"
+    sed 's/^/  log: /' "$T/daemon.log"
+    exit 1
+}
+
+# attest BODY_FILE: sets STATUS; the response goes to $T/out.
+attest() {
+    STATUS=$(curl -s -o "$T/out" -w '%{http_code}' -H 'Content-Type: application/json' \
+        --data-binary "@$1" "$BASE/attest/SimEnclave?api-version=2022-08-01")
+}
+
+Q=$(b64url <"$VEC/evidence.bin")
+POLICY='version=1.0; authorizationrules { => permit(); }; issuancerules { c:[type==\"x-ms-sgx-mrenclave\"] => issue(type=\"mrenclave\", value=c.value); };'
+printf '{"quote":"%s"}' "$Q" >"$T/plain.json"
+printf '{"quote":"%s","draftPolicyForAttestation":"%s"}' "$Q" "$POLICY" >"$T/draft.json"
+
+# Without --sim-ca the type is refused.
+start
+attest "$T/plain.json"
+check "no --sim-ca: 400" test "$STATUS" = 400
+check "no --sim-ca: says so" grep -q -- '--sim-ca' "$T/out"
+stop
+
+start --sim-ca "$VEC/ca.pem"
+attest "$T/plain.json"
+check "default policy: 400" test "$STATUS" = 400
+check "default policy: denied" jqt '.error.code == "PolicyEvaluationError"' "$T/out"
+attest "$T/draft.json"
+check "draft policy: 200" test "$STATUS" = 200
+jq -r .token "$T/out" | cut -d. -f2 | b64url_dec >"$T/claims.json" 2>/dev/null
+check "token: attestation type sim" jqt '."x-ms-attestation-type" == "sim"' "$T/claims.json"
+check "token: always debuggable" jqt '."x-ms-sgx-is-debuggable" == true' "$T/claims.json"
+check "token: mrenclave" jqt --arg m "$MR" '."x-ms-sgx-mrenclave" == $m and .mrenclave == $m' \
+    "$T/claims.json"
+check "token: product id and svn" jqt '."x-ms-sgx-product-id" == 1 and ."x-ms-sgx-svn" == 2' \
+    "$T/claims.json"
+# A report with one flipped bit.
+cp "$VEC/evidence.bin" "$T/bad.bin"
+printf '\x00' | dd of="$T/bad.bin" bs=1 seek=16 conv=notrunc status=none
+printf '{"quote":"%s","draftPolicyForAttestation":"%s"}' "$(b64url <"$T/bad.bin")" "$POLICY" \
+    >"$T/bad.json"
+attest "$T/bad.json"
+check "tampered: 400" test "$STATUS" = 400
+stop
+
+# A service trusting another software TEE CA finds the evidence invalid.
+start --sim-ca "$VEC/other-ca.pem"
+attest "$T/draft.json"
+check "other CA: 400" test "$STATUS" = 400
+check "other CA: invalid quote" jqt '.error.message | test("invalid")' "$T/out"
+stop
+
+# A --sim-ca that is not a certificate stops the daemon.
+echo "not a certificate" >"$T/junk.pem"
+"$ATTESTD" --listen 127.0.0.1:0 --port-file "$T/port2" --data "$T/data" --insecure-http \
+    --issuer "http://127.0.0.1" --sim-ca "$T/junk.pem" >>"$T/daemon.log" 2>&1
+check "junk --sim-ca: start-up fails" test $? != 0
+
+if grep -q 'ERROR: AddressSanitizer\|runtime error:' "$T/daemon.log"; then
+    echo "FAIL sanitizer report in the daemon log"
+    fails=$((fails + 1))
+fi
+echo "attestd_sim: $pass passed, $fails failed"
+[ "$fails" = 0 ]
