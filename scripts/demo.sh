@@ -225,6 +225,7 @@ if [ -x "$attestd" ]; then
     eprev=$(trap -p EXIT)
     eprev=${eprev#trap -- \'}
     eprev=${eprev%\' EXIT}
+    # shellcheck disable=SC2064 # the earlier handlers are captured now, on purpose
     trap "enclave_cleanup; ${eprev:-:}" EXIT
     # A throw-away platform (software TEE CA, platform key, seal secret)
     # instead of the user's ~/.local/share/vouch/platform.

@@ -48,9 +48,7 @@ VOUCH_NODISCARD VOUCH_API vouch_err vouch_cert_issue(const struct vouch_pubkey *
                                                      const struct vouch_cert_issue_spec *spec,
                                                      uint8_t **der_out, size_t *der_len_out);
 
-/** The DER SubjectPublicKeyInfo of @p k (new buffer, vouch_free). */
-VOUCH_NODISCARD VOUCH_API vouch_err vouch_pubkey_spki_der(const struct vouch_pubkey *k,
-                                                          uint8_t **der_out, size_t *len_out);
+/* vouch_pubkey_spki_der (the DER SubjectPublicKeyInfo of a key) is in crypto.h. */
 /** SHA-256 over the DER SubjectPublicKeyInfo of @p c's subject key. */
 VOUCH_NODISCARD VOUCH_API vouch_err vouch_x509_spki_sha256(const struct vouch_x509 *c,
                                                            uint8_t out[VOUCH_SHA256_LEN]);

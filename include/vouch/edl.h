@@ -36,7 +36,7 @@
  * VOUCH_MAX_EDL_* limits, no recursion) into a struct vouch_edl;
  * vouch_edl_emit() writes the four generated files from it. The
  * vouch-edger8r tool and cmake's vouch_edl_generate() drive both; the call
- * ABI and the marshalled buffer format are described in docs/enclave-edl.md.
+ * ABI and the marshalled buffer format are described in docs/enclave-sdk.md ("The call interface").
  */
 #ifndef VOUCH_EDL_H
 #define VOUCH_EDL_H

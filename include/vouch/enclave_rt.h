@@ -118,7 +118,8 @@ void vouch_rt_get_identity(struct vouch_rt_identity *out);
 
 /**
  * Asks the platform agent for evidence binding @p report_data to this
- * enclave's identity (sim evidence, sim.h). *ev is allocated with
+ * enclave's identity (sim evidence, sim.h; in the confidential-VM backend a
+ * configfs-tsm hardware report in the envelope of cvm.h). *ev is allocated with
  * vouch_rt_malloc (free with vouch_rt_free). NOMEM when the heap cannot hold
  * it, ENCLAVE when the agent is gone, otherwise the agent's error.
  */
@@ -128,7 +129,9 @@ VOUCH_NODISCARD vouch_err vouch_rt_get_evidence(const uint8_t report_data[VOUCH_
 /**
  * Asks the platform agent for the seal key of @p policy, @p key_id and
  * security version @p svn for this enclave (seal.h derivation). POLICY when
- * @p svn is above the enclave's own, INVAL for an unknown policy.
+ * @p svn is above the enclave's own, INVAL for an unknown policy,
+ * UNSUPPORTED in the confidential-VM backend (no platform secret, cvm.h; so
+ * vouch_rt_seal and vouch_rt_unseal return UNSUPPORTED there too).
  */
 VOUCH_NODISCARD vouch_err vouch_rt_get_seal_key(unsigned policy,
                                                 const uint8_t key_id[VOUCH_RT_SEAL_KEY_ID_LEN],

@@ -94,8 +94,8 @@ VOUCH_API void vouch_collateral_free(struct vouch_collateral *c);
 
 /* SHA-256 of each collateral item exactly as received: the bytes of the
  * field's string value in the QuoteCollateralV3 JSON (a signed body as the
- * document carries it, a PEM chain, a CRL in whatever encoding it came). A token reports them (x-ms-sgx-collateral) so a relying party can
- * tell which collateral a verdict rests on. */
+ * document carries it, a PEM chain, a CRL in whatever encoding it came). A token reports them
+ * (x-ms-sgx-collateral) so a relying party can tell which collateral a verdict rests on. */
 struct vouch_collateral_digests {
     uint8_t tcb_info[VOUCH_SHA256_LEN];
     uint8_t tcb_info_chain[VOUCH_SHA256_LEN];

@@ -43,7 +43,7 @@ struct vouch_http_request {
      * that did not verify, with client_cert_verified false. */
     bool client_cert_verified;
     const char *client_cert_subject; /* NULL without a client certificate */
-    void *impl;                 /* private: the server's request object */
+    void *impl;                      /* private: the server's request object */
 };
 
 struct vouch_http_header {

@@ -189,7 +189,7 @@
 #define VOUCH_MAX_EDL_INCLUDE_PATH 256u  /* bytes in one include path */
 /* One generated stub file: the largest interface the limits above allow
  * (2 x 1024 functions x 32 pointer parameters) needs well under this. */
-#define VOUCH_MAX_EDL_OUTPUT       (256u * 1024u * 1024u)
+#define VOUCH_MAX_EDL_OUTPUT (256u * 1024u * 1024u)
 /* One marshalled ecall/ocall buffer (either direction), and so any single
  * [in]/[out] parameter. Stubs refuse larger calls before they are sent, and
  * enclave-side stubs refuse declared lengths above it before allocating. */
@@ -210,11 +210,11 @@
  * closes (like SGX NumHeapPages: Open Enclave's sample uses 4 MiB); the stack
  * is per enclave thread (glibc's PTHREAD_STACK_MIN is 16 KiB); the thread
  * count is like NumTCS, and each thread is one channel slot. */
-#define VOUCH_MIN_ENCLAVE_HEAP_SIZE    (64u * 1024u)
-#define VOUCH_MAX_ENCLAVE_HEAP_SIZE    (16ull * 1024u * 1024u * 1024u)
-#define VOUCH_MIN_ENCLAVE_STACK_SIZE   (16u * 1024u)
-#define VOUCH_MAX_ENCLAVE_STACK_SIZE   (256u * 1024u * 1024u)
-#define VOUCH_MAX_ENCLAVE_THREADS      64u
+#define VOUCH_MIN_ENCLAVE_HEAP_SIZE  (64u * 1024u)
+#define VOUCH_MAX_ENCLAVE_HEAP_SIZE  (16ull * 1024u * 1024u * 1024u)
+#define VOUCH_MIN_ENCLAVE_STACK_SIZE (16u * 1024u)
+#define VOUCH_MAX_ENCLAVE_STACK_SIZE (256u * 1024u * 1024u)
+#define VOUCH_MAX_ENCLAVE_THREADS    64u
 /* The signer's SubjectPublicKeyInfo in an image (P-256 SPKI is 91 bytes; room
  * for RSA-8192 should another algorithm be added) and the signature. */
 #define VOUCH_MAX_ENCLAVE_SPKI_SIZE 2048u

@@ -38,9 +38,9 @@ VOUCH_NODISCARD VOUCH_API vouch_err vouch_tls_server_ctx_new(const char *cert_pa
 
 /** What a connection's client presented. */
 struct vouch_tls_peer {
-    bool has_cert;                                     /* a certificate was presented */
-    bool verified;                                     /* ... and it chains to the client CA */
-    char subject[VOUCH_TLS_MAX_SUBJECT + 1];           /* RFC 2253, truncated */
+    bool has_cert;                              /* a certificate was presented */
+    bool verified;                              /* ... and it chains to the client CA */
+    char subject[VOUCH_TLS_MAX_SUBJECT + 1];    /* RFC 2253, truncated */
     char fingerprint[2 * VOUCH_SHA256_LEN + 1]; /* hex SHA-256 of the DER */
 };
 

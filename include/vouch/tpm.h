@@ -577,8 +577,8 @@ VOUCH_API const struct vouch_pubkey *vouch_tpm_ak_key(const struct vouch_tpm_ak 
  * key take this key's place). @p why (may be NULL) names the first failure.
  * @return OK; POLICY; INVAL.
  */
-VOUCH_NODISCARD VOUCH_API vouch_err vouch_tpm_ak_check(const struct vouch_tpm_public *pub, char *why,
-                                                       size_t cap);
+VOUCH_NODISCARD VOUCH_API vouch_err vouch_tpm_ak_check(const struct vouch_tpm_public *pub,
+                                                       char *why, size_t cap);
 
 /**
  * The public key of an RSA or ECC (P-256/P-384) TPMT_PUBLIC as a verification
@@ -603,13 +603,10 @@ VOUCH_NODISCARD VOUCH_API vouch_err vouch_tpm_public_key(const struct vouch_tpm_
  * @return OK; PARSE; TOO_LARGE; CHAIN (no path to an anchor, bad signature);
  *         EXPIRED; NOMEM; CRYPTO.
  */
-VOUCH_NODISCARD VOUCH_API vouch_err vouch_tpm_cert_verify(const uint8_t *der, size_t len,
-                                                          struct vouch_x509 *const *roots,
-                                                          size_t n_roots,
-                                                          struct vouch_x509 *const *chain,
-                                                          size_t n_chain, int64_t now,
-                                                          struct vouch_pubkey **key_out,
-                                                          char *why, size_t cap);
+VOUCH_NODISCARD VOUCH_API vouch_err
+vouch_tpm_cert_verify(const uint8_t *der, size_t len, struct vouch_x509 *const *roots,
+                      size_t n_roots, struct vouch_x509 *const *chain, size_t n_chain, int64_t now,
+                      struct vouch_pubkey **key_out, char *why, size_t cap);
 
 /**
  * KDFa of TPM 2.0 Part 1 §11.4.10.2 (SP 800-108 counter mode with HMAC):

@@ -275,7 +275,7 @@ struct attestd_pcs_entry;
 struct attestd_collateral_use {
     const struct vouch_collateral *coll;
     struct attestd_pcs_entry *entry; /* NULL for a set loaded with --collateral */
-    unsigned retry_after_s; /* on failure: a fetch is running, ask again after this */
+    unsigned retry_after_s;          /* on failure: a fetch is running, ask again after this */
 };
 /** The collateral for a quote's platform: a loaded set valid at now, else one
  *  fetched from the PCS (when configured). On failure @p why says why (for the

@@ -111,8 +111,7 @@ vouch_err attestd_collateral_acquire(struct attestd *d, const struct vouch_dcap_
                  fm);
         return rc;
     }
-    rc = attestd_pcs_get_wait(d, plat, now, &out->entry, &out->coll, &out->retry_after_s, why,
-                              cap);
+    rc = attestd_pcs_get_wait(d, plat, now, &out->entry, &out->coll, &out->retry_after_s, why, cap);
     return rc;
 }
 

@@ -391,8 +391,7 @@ bool attestd_admin_ok(struct attestd *d, const struct vouch_http_request *req,
      * bearer token sent alongside is not needed (and not judged). */
     if (cert_ok) {
         vouch_log_info("request_id=%s admin call by client certificate subject='%s' sha256=%s",
-                       req->request_id,
-                       req->client_cert_subject ? req->client_cert_subject : "",
+                       req->request_id, req->client_cert_subject ? req->client_cert_subject : "",
                        req->client_cert_fp ? req->client_cert_fp : "");
         return true;
     }
@@ -809,8 +808,8 @@ static vouch_err x5c_chain_check(const struct attestd *d, const struct jws *j,
     if (!x5c)
         return VOUCH_OK;
     if (n > VOUCH_MAX_X5C_CERTS) {
-        attestd_error(res, 400, "InvalidParameter", "the x5c header holds more than %u certificates",
-                      VOUCH_MAX_X5C_CERTS);
+        attestd_error(res, 400, "InvalidParameter",
+                      "the x5c header holds more than %u certificates", VOUCH_MAX_X5C_CERTS);
         return VOUCH_ERR_TOO_LARGE;
     }
     for (; got < n; got++) {
@@ -820,8 +819,8 @@ static vouch_err x5c_chain_check(const struct attestd *d, const struct jws *j,
         if (!b64 || vouch_base64_decode(b64, strlen(b64), false, &der, &len) != VOUCH_OK ||
             vouch_x509_parse_der(der, len, &certs[got]) != VOUCH_OK) {
             vouch_free(der);
-            attestd_error(res, 400, "InvalidParameter",
-                          "x5c[%zu] is not a base64 DER certificate", got);
+            attestd_error(res, 400, "InvalidParameter", "x5c[%zu] is not a base64 DER certificate",
+                          got);
             goto out;
         }
         vouch_free(der);

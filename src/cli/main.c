@@ -103,20 +103,25 @@ const char *cli_positional(int argc, char **argv, int from, const char *const *v
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: vouch <command> ...\n"
-               "\n"
-               "  enclave keygen --out KEY.pem\n"
-               "  enclave sign --key KEY.pem --config CONFIG.json --out IMAGE ENCLAVE.so [--json]\n"
-               "  enclave measure IMAGE | ENCLAVE.so --config CONFIG.json [--key KEY.pem] [--json]\n"
-               "  evidence inspect FILE [--json]\n"
-               "  evidence verify FILE [--collateral F] [--vcek F] [--crl F] [--at TIME] [--json]\n"
-               "                  [--sim-ca F]\n"
-               "  policy eval POLICY_FILE --claims CLAIMS.json [--json]\n"
-               "  token verify TOKEN_FILE (--jwks F | --issuer URL) [--at TIME] [--json]\n"
-               "  tpm replay LOG [--json]\n"
-               "  tpm verify --quote F --sig F --ak F --pcrs F [--log F]\n"
-               "             (--nonce HEX | --no-nonce) [--allow-sha1] [--json]\n"
-               "  version\n");
+    fprintf(f,
+            "usage: vouch <command> ...\n"
+            "\n"
+            "  enclave keygen --out KEY.pem\n"
+            "  enclave sign --key KEY.pem --config CONFIG.json --out IMAGE ENCLAVE.so [--json]\n"
+            "  enclave measure IMAGE | ENCLAVE.so --config CONFIG.json [--key KEY.pem] [--json]\n"
+            "  evidence inspect FILE [--json]\n"
+            "  evidence verify FILE [--collateral F] [--vcek F] [--crl F] [--at TIME] [--json]\n"
+            "                  [--sim-ca F]\n"
+            "  policy eval POLICY_FILE --claims CLAIMS.json [--json]\n"
+            "  token verify TOKEN_FILE (--jwks F | --issuer URL) [--at TIME] [--json]\n"
+            "  tpm replay LOG [--json]\n"
+            "  tpm verify --quote F --sig F --ak F --pcrs F [--log F]\n"
+            "             (--nonce HEX | --no-nonce) [--allow-sha1] [--json]\n"
+            "  tpm extend --tcti TCTI LOG\n"
+            "  tpm ak --tcti TCTI [--ak-ecc] [--json]\n"
+            "  tpm attest --tcti TCTI --service URL --log LOG [--ek-activation | --ak-cert F] ...\n"
+            "  tpm make-credential --ek-pub F --ak-name HEX --secret HEX --out F\n"
+            "  version\n");
 }
 
 int main(int argc, char **argv)

@@ -77,7 +77,7 @@ static vouch_err cbor_wrap(uint64_t tag, const uint8_t *ev, size_t len, uint8_t 
             rc = VOUCH_OK;
         }
     }
-    free(buf); /* libcbor allocates with malloc */
+    free(buf); /* lint:allow free: cbor_serialize_alloc allocates with malloc */
     if (t)
         cbor_decref(&t);
     if (bs)

@@ -194,31 +194,6 @@ out:
     return rc;
 }
 
-vouch_err vouch_pubkey_spki_der(const struct vouch_pubkey *k, uint8_t **der_out, size_t *len_out)
-{
-    unsigned char *der = NULL;
-    int len;
-    vouch_err rc = VOUCH_ERR_CRYPTO;
-
-    if (!der_out || !len_out)
-        return VOUCH_ERR_INVAL;
-    *der_out = NULL;
-    *len_out = 0;
-    if (!k || !k->pkey)
-        return VOUCH_ERR_INVAL;
-    vouch__ossl_begin();
-    len = i2d_PUBKEY(k->pkey, &der);
-    if (len > 0 && der) {
-        *der_out = vouch_memdup(der, (size_t)len);
-        rc = *der_out ? VOUCH_OK : VOUCH_ERR_NOMEM;
-        if (rc == VOUCH_OK)
-            *len_out = (size_t)len;
-    }
-    OPENSSL_free(der);
-    vouch__ossl_drain("spki_der");
-    return rc;
-}
-
 vouch_err vouch_x509_spki_sha256(const struct vouch_x509 *c, uint8_t out[VOUCH_SHA256_LEN])
 {
     X509_PUBKEY *pk;

@@ -17,11 +17,11 @@ vouch_err vouch_pubkey_spki_der(const struct vouch_pubkey *k, uint8_t **der_out,
     uint8_t *copy = NULL;
     int len;
 
-    vouch__ossl_begin();
     if (!der_out || !der_len_out)
         return VOUCH_ERR_INVAL;
     *der_out = NULL;
     *der_len_out = 0;
+    vouch__ossl_begin();
     if (!k || !k->pkey) {
         rc = VOUCH_ERR_INVAL;
         goto out;

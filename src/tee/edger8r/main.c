@@ -151,7 +151,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "vouch-edger8r: --name is too long\n");
             return 2;
         }
-        strcpy(name, name_arg);
+        memcpy(name, name_arg, strlen(name_arg) + 1); /* length checked above */
     } else {
         const char *base = strrchr(path, '/');
         size_t n;

@@ -44,12 +44,12 @@ static int attest_usage(void)
 static char *read_text(const char *path, size_t cap)
 {
     FILE *f = fopen(path, "rb");
-    char *buf = f ? malloc(cap) : NULL;
+    char *buf = f ? vouch_malloc(cap) : NULL;
     size_t n = 0;
     if (buf) {
         n = fread(buf, 1, cap - 1, f);
         if (fgetc(f) != EOF || ferror(f)) {
-            free(buf);
+            vouch_free(buf);
             buf = NULL;
         } else {
             buf[n] = '\0';
@@ -62,7 +62,7 @@ static char *read_text(const char *path, size_t cap)
 
 static char *b64url(const uint8_t *p, size_t len)
 {
-    char *s = malloc(vouch_base64_encoded_len(len, true) + 1);
+    char *s = vouch_malloc(vouch_base64_encoded_len(len, true) + 1);
     if (s)
         vouch_base64_encode(p, len, true, s);
     return s;
@@ -114,7 +114,7 @@ int sample_cmd_attest(struct vouch_enclave *e, int argc, char **argv)
     int rc = 1, r = 0;
     char rt[SAMPLE_MAX_RUNTIME_DATA], url[1200];
     char *policy = NULL, *ev_b64 = NULL, *rt_b64 = NULL, *body = NULL;
-    uint8_t *ev = malloc(VOUCH_MAX_EVIDENCE_SIZE);
+    uint8_t *ev = vouch_malloc(VOUCH_MAX_EVIDENCE_SIZE);
     uint8_t report_data[64] = {0};
     size_t ev_len = 0;
     json_t *req = NULL;
@@ -131,7 +131,7 @@ int sample_cmd_attest(struct vouch_enclave *e, int argc, char **argv)
                     SAMPLE_MAX_RUNTIME_DATA - 1);
             goto out;
         }
-        strcpy(rt, data);
+        memcpy(rt, data, strlen(data) + 1);
     } else {
         uint8_t nonce[16];
         char nonce_hex[33];
@@ -202,9 +202,9 @@ out:
     vouch_httpc_response_free(&res);
     json_decref(req);
     vouch_free(body);
-    free(policy);
-    free(ev_b64);
-    free(rt_b64);
-    free(ev);
+    vouch_free(policy);
+    vouch_free(ev_b64);
+    vouch_free(rt_b64);
+    vouch_free(ev);
     return rc;
 }

@@ -125,7 +125,7 @@ static int run(struct vouch_enclave *e, int argc, char **argv)
                 return usage();
             rd[i] = (uint8_t)v;
         }
-        uint8_t *ev = malloc(VOUCH_MAX_EVIDENCE_SIZE);
+        uint8_t *ev = vouch_malloc(VOUCH_MAX_EVIDENCE_SIZE);
         size_t ev_len = 0;
         if (!ev)
             return 1;
@@ -135,7 +135,7 @@ static int run(struct vouch_enclave *e, int argc, char **argv)
             fprintf(stderr, "cannot write %s\n", argv[2]);
             rc = 1;
         }
-        free(ev);
+        vouch_free(ev);
         return rc;
     }
     if (strcmp(cmd, "seal") == 0 && argc == 4) {

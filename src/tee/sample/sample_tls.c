@@ -28,7 +28,9 @@
 #include <vouch/crypto.h>
 #include <vouch/enclave_image.h>
 #include <vouch/encoding.h>
+#include <vouch/json.h>
 #include <vouch/limits.h>
+#include <vouch/mem.h>
 
 #include "sample_cmds.h"
 #include "sample_u.h"
@@ -235,12 +237,12 @@ int sample_cmd_tls(struct vouch_enclave *e, int argc, char **argv)
         json_pack("{s:b, s:s, s:s, s:i, s:i, s:b, s:s, s:s}", "verified", 1, "mrenclave", m,
                   "mrsigner", s, "product_id", (int)c.peer.product_id, "svn", (int)c.peer.svn,
                   "debug", c.peer.debug, "report_data", rd, "reply", c.reply);
-    char *text = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
-    if (text) {
+    char *text = NULL;
+    if (o && vouch_json_dump(o, 0, &text) == VOUCH_OK) {
         printf("%s\n", text);
         rc = 0;
     }
-    free(text);
+    vouch_free(text);
     json_decref(o);
 out:
     /* Stopping frees the enclave's TLS state; a dead enclave has none. */
