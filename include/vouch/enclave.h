@@ -18,8 +18,10 @@
  * wait for a free slot. While an ecall is pending the enclave may call back
  * into the host (ocalls), which runs the registered ocall function on the
  * calling host thread. Two modes per call:
- *   - blocking: both sides sleep on a futex; a call costs a few microseconds
- *     (two context switches);
+ *   - blocking: the enclave's workers sleep on a futex between calls, so an
+ *     idle enclave costs no CPU; the calling host thread, which has nothing
+ *     else to do, polls for the answer for up to VOUCH_ENCLAVE_BLOCKING_SPIN_NS
+ *     before it sleeps too, which saves one wake-up for short calls;
  *   - switchless (VOUCH_CALL_SWITCHLESS): both sides spin for a bounded time
  *     (VOUCH_ENCLAVE_SPIN_NS) before falling back to the futex. Far faster when
  *     a core is free, but spins a CPU while waiting.
@@ -63,6 +65,11 @@ struct vouch_enclave_identity; /* enclave_image.h */
 
 /* How long a switchless waiter spins before sleeping on the futex. */
 #define VOUCH_ENCLAVE_SPIN_NS 50000u
+/* How long a blocking caller polls for the answer before sleeping: about the
+ * cost of one or two futex wake-ups of an idle enclave worker on a VM, so a
+ * short call is answered without the caller sleeping, and a long call wastes
+ * at most that much of the calling thread's CPU. */
+#define VOUCH_ENCLAVE_BLOCKING_SPIN_NS 30000u
 
 /* Default per-slot call buffer when vouch_enclave_config.call_bytes is 0: the
  * largest marshalled input or output of one call (including ocalls). */

@@ -216,23 +216,25 @@ static bool enclave_turn(uint32_t st)
 }
 
 /* Waits until the enclave has answered (DONE or OCALL) or died; returns the
- * state seen. Switchless waiters spin up to VOUCH_ENCLAVE_SPIN_NS first. */
+ * state seen. Polls first: up to VOUCH_ENCLAVE_SPIN_NS (switchless) or
+ * VOUCH_ENCLAVE_BLOCKING_SPIN_NS (blocking). */
 static uint32_t host_wait(struct vouch_enclave *e, struct vouch_chan_slot *s, bool spin)
 {
     uint32_t st;
-    if (spin) {
-        uint64_t t0 = now_ns();
-        for (unsigned i = 1;; i++) {
-            st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
-            if (!enclave_turn(st))
-                return st;
-            spin_pause(i);
-            if ((i & 255u) == 0) {
-                if (is_dead(e))
-                    return VOUCH_CHAN_DEAD;
-                if (now_ns() - t0 > VOUCH_ENCLAVE_SPIN_NS)
-                    break;
-            }
+    /* Both modes poll first; switchless longer. In blocking mode the enclave
+     * side still sleeps between calls, and this caller is waiting anyway. */
+    uint64_t limit = spin ? VOUCH_ENCLAVE_SPIN_NS : VOUCH_ENCLAVE_BLOCKING_SPIN_NS;
+    uint64_t t0 = now_ns();
+    for (unsigned i = 1;; i++) {
+        st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+        if (!enclave_turn(st))
+            return st;
+        spin_pause(i);
+        if ((i & 63u) == 0) {
+            if (is_dead(e))
+                return VOUCH_CHAN_DEAD;
+            if (now_ns() - t0 > limit)
+                break;
         }
     }
     for (;;) {
