@@ -6,11 +6,13 @@
  * Keys. A seal key is HKDF-SHA256 (RFC 5869) with
  *     IKM  = the platform seal secret (32 bytes, sim.h; never leaves the agent)
  *     salt = "vouch-seal-v1"
- *     info = u8 policy || u8 backend || identity || u16le svn || key_id[32]
+ *     info = u8 policy || u8 backend || identity || u8 debug || u16le svn || key_id[32]
  * where identity is the measurement (UNIQUE) or signer_id || u16le product_id
- * (PRODUCT). vouch_seal_derive_key computes it and refuses an svn above the
- * enclave's own, so an enclave can derive the keys of its own and older
- * security versions but never of newer ones. In the software backend the
+ * (PRODUCT) and debug is 1 for a debug enclave, else 0 (so a debug build never
+ * gets a production enclave's keys, as with SGX's ATTRIBUTES.DEBUG).
+ * vouch_seal_derive_key computes it and refuses an svn above the enclave's
+ * own, so an enclave can derive the keys of its own and older security
+ * versions but never of newer ones. In the software backend the
  * loader's platform agent derives keys on the enclave's request; the enclave
  * passes them in through the key-provider callback.
  *

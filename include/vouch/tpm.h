@@ -80,6 +80,12 @@
  *                            global variable "SecureBoot": 1 -> true, 0 ->
  *                            false. Withheld when absent, empty (seen in real
  *                            logs), not 0/1, conflicting or unverified.
+ *   secureBootPK, secureBootKEK, secureBootDb, secureBootDbx
+ *                            the digest (lowercase hex, in the claims' bank) of
+ *                            the VERIFIED PCR7 EV_EFI_VARIABLE_DRIVER_CONFIG
+ *                            event of PK, KEK (EFI global variables), db, dbx
+ *                            (image security database). Withheld when absent,
+ *                            unverified or measured twice differently.
  *   bootDebuggingDisabled, kernelDebuggingDisabled, testSigningDisabled,
  *   codeIntegrityEnabled, notSafeMode, notWinPE
  *                            Windows boot configuration (SIPA events inside

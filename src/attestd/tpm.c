@@ -906,6 +906,10 @@ static const char *verify_reason(vouch_err rc, const char *detail)
 /* Boot claims of the verifier that MAA also names, copied when derived. */
 static const char *const boot_claims[] = {
     "secureBootEnabled",
+    "secureBootPK",
+    "secureBootKEK",
+    "secureBootDb",
+    "secureBootDbx",
     "bootDebuggingDisabled",
     "kernelDebuggingDisabled",
     "testSigningDisabled",
@@ -1000,6 +1004,35 @@ static bool ak_trust(struct round *r, struct r2 *s, const char **trust)
     }
     BAD(r, "UntrustedAik", "the AK has no trusted certificate and is not registered");
     return false;
+}
+
+/* One string claim per quoted PCR, "tpm-pcr-<bank>-<index>" with the
+ * lowercase hex value, so that a policy can compare single PCRs (the
+ * x-ms-tpm-pcrs object reaches it only as one JSON text). They are policy
+ * input only: the token has the values in x-ms-tpm-pcrs, and an issue rule
+ * can copy single ones. Only values pcrDigest covers are offered. */
+static vouch_err add_pcr_claims(const struct vouch_tpm_pcrs *pcrs, struct vouch_claims *in)
+{
+    char type[48], hex[2 * VOUCH_TPM_MAX_DIGEST + 1];
+    vouch_err rc = VOUCH_OK;
+
+    for (size_t b = 0; b < pcrs->n_banks && rc == VOUCH_OK; b++) {
+        const struct vouch_tpm_pcr_bank *bank = &pcrs->banks[b];
+        const char *name = vouch_tpm_alg_name(bank->alg);
+        size_t dlen = vouch_tpm_digest_len(bank->alg);
+
+        if (!name || dlen == 0 || dlen > VOUCH_TPM_MAX_DIGEST)
+            return VOUCH_ERR_INTERNAL;
+        for (unsigned i = 0; i < VOUCH_TPM_NUM_PCRS && rc == VOUCH_OK; i++) {
+            if (!(bank->mask & (1u << i)))
+                continue;
+            snprintf(type, sizeof(type), "tpm-pcr-%s-%u", name, i);
+            vouch_hex_encode(bank->values[i], dlen, hex);
+            rc = vouch_claims_add_string(in, VOUCH_ISSUER_ATTESTATION_SERVICE, type, hex,
+                                         2 * dlen);
+        }
+    }
+    return rc;
 }
 
 /* Custom claims become policy input (issuer CustomClaim); they reach the
@@ -1270,7 +1303,8 @@ static int round2(struct round *r, const json_t *payload)
     if (bad)
         goto oom;
     if (vouch_claims_new(&s.in) != VOUCH_OK ||
-        vouch_claims_add_json_object(s.in, VOUCH_ISSUER_ATTESTATION_SERVICE, s.ev) != VOUCH_OK)
+        vouch_claims_add_json_object(s.in, VOUCH_ISSUER_ATTESTATION_SERVICE, s.ev) != VOUCH_OK ||
+        add_pcr_claims(&s.vr.pcrs, s.in) != VOUCH_OK)
         goto oom;
     if (!add_custom_claims(r, att, s.in))
         goto out;

@@ -43,11 +43,12 @@ static const char *const attest_value_opts[] = {
     "--tcti",        "--service",      "--cacert",  "--log",   "--pcrs",
     "--ak-cert",     "--ak-handle",    "--rp-data", "--rp-id", "--request-key",
     "--save-round2", "--test-corrupt", NULL};
-static const char *const attest_flag_opts[] = {"--ek-activation", "--ak-ecc", "--json", NULL};
+static const char *const attest_flag_opts[] = {"--ek-activation", "--ak-ecc", "--ak-under-ek",
+                                               "--ek-ecc",        "--json",   NULL};
 static const char *const extend_value_opts[] = {"--tcti", NULL};
 static const char *const extend_flag_opts[] = {"--json", NULL};
 static const char *const ak_value_opts[] = {"--tcti", "--ak-handle", NULL};
-static const char *const ak_flag_opts[] = {"--ak-ecc", "--json", NULL};
+static const char *const ak_flag_opts[] = {"--ak-ecc", "--ek", "--ek-ecc", "--json", NULL};
 
 void cli_tpm_agent_usage(FILE *f)
 {
@@ -55,10 +56,11 @@ void cli_tpm_agent_usage(FILE *f)
         f,
         "       vouch tpm attest --tcti TCTI --service URL --log LOG [--cacert PEM]\n"
         "                        [--pcrs BANK:LIST[+BANK:LIST]] [--ek-activation | --ak-cert DER]\n"
-        "                        [--ak-handle 0x81...] [--ak-ecc] [--request-key rsa|ec]\n"
-        "                        [--rp-data B64URL] [--rp-id ID] [--json]\n"
+        "                        [--ak-handle 0x81... | --ak-under-ek] [--ak-ecc] [--ek-ecc]\n"
+        "                        [--request-key rsa|ec] [--rp-data B64URL] [--rp-id ID] [--json]\n"
         "       vouch tpm extend --tcti TCTI LOG [--json]\n"
         "       vouch tpm ak --tcti TCTI [--ak-handle 0x81...] [--ak-ecc] [--json]\n"
+        "       vouch tpm ak --tcti TCTI --ek [--ek-ecc] [--json]\n"
         "\n"
         "attest runs the attestation service's TPM protocol against the TPM at TCTI\n"
         "(e.g. swtpm:host=127.0.0.1,port=2321 or device:/dev/tpmrm0) and prints the token\n"
@@ -68,7 +70,12 @@ void cli_tpm_agent_usage(FILE *f)
         "otherwise the service must have the AK Name pre-registered (development only).\n"
         "The AK is the persistent key at --ak-handle, or an endorsement-hierarchy primary\n"
         "(RSA-2048 RSASSA-SHA256, or P-256 ECDSA with --ak-ecc) that is the same on every\n"
-        "run. --pcrs defaults to sha256:0-7. The request key (cnf) is a fresh RSA-2048\n"
+        "run; --ak-under-ek instead creates a fresh AK under the EK (TPM2_Create, as\n"
+        "tpm2_createak; needs --ek-activation). --ek-ecc uses the ECC P-256 EK (0x81010002,\n"
+        "certificate from NV 0x01c0000a) instead of the RSA one.\n"
+        "ak --ek prints the EK's Name (or with --json its public area and SPKI) to\n"
+        "pre-register it (vouch-attestd --tpm-ek-allow).\n"
+        "--pcrs defaults to sha256:0-7. The request key (cnf) is a fresh RSA-2048\n"
         "(PS256, default) or P-256 (ES256) key.\n"
         "Testing only: --save-round2 FILE writes the round-2 request body;\n"
         "--test-corrupt nonce|challenge sends a quote over a wrong challenge, or a wrong\n"
@@ -634,6 +641,8 @@ int cli_tpm_attest(int argc, char **argv)
     const char *rp_data = cli_opt(argc, argv, 3, "--rp-data", 1);
     bool ekcred = cli_opt(argc, argv, 3, "--ek-activation", 0) != NULL;
     bool ak_ecc = cli_opt(argc, argv, 3, "--ak-ecc", 0) != NULL;
+    bool ak_under_ek = cli_opt(argc, argv, 3, "--ak-under-ek", 0) != NULL;
+    bool ek_ecc = cli_opt(argc, argv, 3, "--ek-ecc", 0) != NULL;
     bool as_json = cli_opt(argc, argv, 3, "--json", 0) != NULL;
     struct attest_state st;
     struct session s;
@@ -665,6 +674,16 @@ int cli_tpm_attest(int argc, char **argv)
     }
     if (ekcred && ak_cert) {
         fprintf(stderr, "vouch: --ek-activation and --ak-cert are two different AK trust paths\n");
+        goto out;
+    }
+    /* A fresh AK under the EK has a new Name every run: no certificate or
+     * registration can name it, only credential activation vouches for it. */
+    if ((ak_under_ek || ek_ecc) && !ekcred) {
+        fprintf(stderr, "vouch: --ak-under-ek and --ek-ecc need --ek-activation\n");
+        goto out;
+    }
+    if (ak_under_ek && ak_handle) {
+        fprintf(stderr, "vouch: --ak-under-ek creates the AK: it does not take --ak-handle\n");
         goto out;
     }
     if (st.corrupt && strcmp(st.corrupt, "nonce") != 0 && strcmp(st.corrupt, "challenge") != 0) {
@@ -723,8 +742,23 @@ int cli_tpm_attest(int argc, char **argv)
         fprintf(stderr, "vouch: %s\n", err);
         goto out;
     }
-    if (tpm_agent_load_ak(st.tpm, ak_ecc ? TPM_AGENT_AK_ECC : TPM_AGENT_AK_RSA, handle, &st.ak_pub,
-                          &st.ak_name) != VOUCH_OK) {
+    /* The EK first: an AK under the EK needs it as its parent. */
+    if (ekcred) {
+        if (tpm_agent_load_ek_type(st.tpm, ek_ecc ? TPM_AGENT_EK_ECC : TPM_AGENT_EK_RSA,
+                                   &ek_pub) != VOUCH_OK) {
+            fprintf(stderr, "vouch: %s\n", tpm_agent_error(st.tpm));
+            goto out;
+        }
+        rc = tpm_agent_ek_cert(st.tpm, &ek_cert, &ek_cert_len);
+        if (rc != VOUCH_OK && rc != VOUCH_ERR_NOT_FOUND) {
+            fprintf(stderr, "vouch: %s\n", tpm_agent_error(st.tpm));
+            goto out;
+        }
+    }
+    if ((ak_under_ek ? tpm_agent_create_ak(st.tpm, ak_ecc ? TPM_AGENT_AK_ECC : TPM_AGENT_AK_RSA,
+                                           &st.ak_pub, &st.ak_name)
+                     : tpm_agent_load_ak(st.tpm, ak_ecc ? TPM_AGENT_AK_ECC : TPM_AGENT_AK_RSA,
+                                         handle, &st.ak_pub, &st.ak_name)) != VOUCH_OK) {
         fprintf(stderr, "vouch: %s\n", tpm_agent_error(st.tpm));
         goto out;
     }
@@ -738,15 +772,6 @@ int cli_tpm_attest(int argc, char **argv)
 
     /* Round 1. */
     if (ekcred) {
-        if (tpm_agent_load_ek(st.tpm, &ek_pub) != VOUCH_OK) {
-            fprintf(stderr, "vouch: %s\n", tpm_agent_error(st.tpm));
-            goto out;
-        }
-        rc = tpm_agent_ek_cert(st.tpm, &ek_cert, &ek_cert_len);
-        if (rc != VOUCH_OK && rc != VOUCH_ERR_NOT_FOUND) {
-            fprintf(stderr, "vouch: %s\n", tpm_agent_error(st.tpm));
-            goto out;
-        }
         msg = json_pack("{s:{s:s,s:o,s:o}}", "payload", "type", "ekcred", "ek_pub",
                         b64url_json(ek_pub.b, ek_pub.len), "ak_pub",
                         b64url_json(st.ak_pub.b, st.ak_pub.len));
@@ -1032,7 +1057,10 @@ int cli_tpm_ak(int argc, char **argv)
     const char *tcti = cli_opt(argc, argv, 3, "--tcti", 1);
     const char *ak_handle = cli_opt(argc, argv, 3, "--ak-handle", 1);
     bool ak_ecc = cli_opt(argc, argv, 3, "--ak-ecc", 0) != NULL;
+    bool ek = cli_opt(argc, argv, 3, "--ek", 0) != NULL;
+    bool ek_ecc = cli_opt(argc, argv, 3, "--ek-ecc", 0) != NULL;
     bool as_json = cli_opt(argc, argv, 3, "--json", 0) != NULL;
+    struct vouch_tpm_public *ekp = NULL;
     struct tpm_agent *tpm = NULL;
     struct tpm_agent_blob pub, name;
     uint32_t handle = 0;
@@ -1046,7 +1074,13 @@ int cli_tpm_ak(int argc, char **argv)
     int ret = VOUCH_EXIT_USAGE;
 
     if (!args_ok(argc, argv, ak_value_opts, ak_flag_opts, 0) || !tcti) {
-        fprintf(stderr, "vouch: usage: vouch tpm ak --tcti TCTI [--ak-handle H] [--ak-ecc]\n");
+        fprintf(stderr, "vouch: usage: vouch tpm ak --tcti TCTI [--ak-handle H] [--ak-ecc] | "
+                        "--ek [--ek-ecc]\n");
+        return VOUCH_EXIT_USAGE;
+    }
+    if ((ek && (ak_handle || ak_ecc)) || (ek_ecc && !ek)) {
+        fprintf(stderr, "vouch: --ek [--ek-ecc] prints the EK; --ak-handle and --ak-ecc choose "
+                        "the AK\n");
         return VOUCH_EXIT_USAGE;
     }
     if (ak_handle && (!parse_u32(ak_handle, &handle) || handle < TPM_AGENT_PERSISTENT_FIRST ||
@@ -1059,8 +1093,28 @@ int cli_tpm_ak(int argc, char **argv)
         fprintf(stderr, "vouch: %s\n", err);
         goto out;
     }
-    if (tpm_agent_load_ak(tpm, ak_ecc ? TPM_AGENT_AK_ECC : TPM_AGENT_AK_RSA, handle, &pub, &name) !=
-        VOUCH_OK) {
+    if (ek) {
+        bool parsed;
+        if (tpm_agent_load_ek_type(tpm, ek_ecc ? TPM_AGENT_EK_ECC : TPM_AGENT_EK_RSA, &pub) !=
+            VOUCH_OK) {
+            fprintf(stderr, "vouch: %s\n", tpm_agent_error(tpm));
+            goto out;
+        }
+        /* The Name as the service computes it (nameAlg || H(TPMT_PUBLIC)). */
+        if (!(ekp = vouch_calloc(1, sizeof(*ekp)))) {
+            fprintf(stderr, "vouch: out of memory\n");
+            goto out;
+        }
+        parsed = vouch_tpm_public_parse(pub.b, pub.len, ekp) == VOUCH_OK &&
+                 ekp->name_len <= sizeof(name.b);
+        if (!parsed) {
+            fprintf(stderr, "vouch: the TPM returned an EK public area we cannot parse\n");
+            goto out;
+        }
+        memcpy(name.b, ekp->name, ekp->name_len);
+        name.len = ekp->name_len;
+    } else if (tpm_agent_load_ak(tpm, ak_ecc ? TPM_AGENT_AK_ECC : TPM_AGENT_AK_RSA, handle, &pub,
+                                 &name) != VOUCH_OK) {
         fprintf(stderr, "vouch: %s\n", tpm_agent_error(tpm));
         goto out;
     }
@@ -1079,8 +1133,12 @@ int cli_tpm_ak(int argc, char **argv)
         vouch_base64_encode(spki, spki_len, false, spki_b64);
         vouch_base64_encode(hash, sizeof(hash), false, hash_b64);
         /* spki and aikPubHash in standard base64, as MAA's aikPubHash claim. */
-        o = json_pack("{s:s,s:o,s:s,s:s}", "name", hex, "public", b64url_json(pub.b, pub.len),
-                      "spki", spki_b64, "aikPubHash", hash_b64);
+        o = json_pack("{s:s,s:o,s:s}", "name", hex, "public", b64url_json(pub.b, pub.len), "spki",
+                      spki_b64);
+        if (o && !ek && json_object_set_new(o, "aikPubHash", json_string(hash_b64)) != 0) {
+            json_decref(o);
+            o = NULL;
+        }
         if (!o) {
             fprintf(stderr, "vouch: out of memory\n");
             goto out;
@@ -1093,6 +1151,7 @@ int cli_tpm_ak(int argc, char **argv)
     ret = VOUCH_EXIT_OK;
 out:
     tpm_agent_close(tpm);
+    vouch_free(ekp);
     vouch_free(spki);
     vouch_free(spki_b64);
     return ret;

@@ -44,6 +44,7 @@ struct tpm_agent {
     ESYS_CONTEXT *esys;
     ESYS_TR ek;
     bool ek_transient; /* created here: flush it; else a persistent handle */
+    uint32_t ek_cert_nv; /* NV index of the loaded EK's certificate */
     ESYS_TR ak;
     bool ak_transient;
     char err[256];
@@ -194,16 +195,30 @@ static vouch_err marshal_public(struct tpm_agent *a, const TPM2B_PUBLIC *pub,
     return VOUCH_OK;
 }
 
-/* The TCG default EK template L-1 (RSA-2048, AES-128-CFB, unique = 256 zero
- * bytes). */
-static void ek_template(TPM2B_PUBLIC *t)
+/* The TCG default EK templates (EK Credential Profile 2.0, B.3.3): L-1
+ * (RSA-2048, AES-128-CFB, unique = 256 zero bytes) and L-2 (NIST P-256,
+ * AES-128-CFB, unique = two 32-byte zero coordinates). */
+static void ek_template(enum tpm_agent_ek_type type, TPM2B_PUBLIC *t)
 {
     memset(t, 0, sizeof(*t));
-    t->publicArea.type = TPM2_ALG_RSA;
     t->publicArea.nameAlg = TPM2_ALG_SHA256;
     t->publicArea.objectAttributes = EK_ATTRS;
     t->publicArea.authPolicy.size = sizeof(ek_policy);
     memcpy(t->publicArea.authPolicy.buffer, ek_policy, sizeof(ek_policy));
+    if (type == TPM_AGENT_EK_ECC) {
+        TPMS_ECC_PARMS *e = &t->publicArea.parameters.eccDetail;
+        t->publicArea.type = TPM2_ALG_ECC;
+        e->symmetric.algorithm = TPM2_ALG_AES;
+        e->symmetric.keyBits.aes = 128;
+        e->symmetric.mode.aes = TPM2_ALG_CFB;
+        e->scheme.scheme = TPM2_ALG_NULL;
+        e->curveID = TPM2_ECC_NIST_P256;
+        e->kdf.scheme = TPM2_ALG_NULL;
+        t->publicArea.unique.ecc.x.size = 32;
+        t->publicArea.unique.ecc.y.size = 32;
+        return;
+    }
+    t->publicArea.type = TPM2_ALG_RSA;
     t->publicArea.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_AES;
     t->publicArea.parameters.rsaDetail.symmetric.keyBits.aes = 128;
     t->publicArea.parameters.rsaDetail.symmetric.mode.aes = TPM2_ALG_CFB;
@@ -213,12 +228,18 @@ static void ek_template(TPM2B_PUBLIC *t)
     t->publicArea.unique.rsa.size = 256;
 }
 
-/* True when @p p is an RSA EK ActivateCredential can use with our policy
- * session: a restricted decryption key fixed to the TPM whose admin role
- * needs PolicySecret(TPM_RH_ENDORSEMENT). */
-static bool is_standard_ek(const TPMT_PUBLIC *p)
+/* True when @p p is an EK of @p type (RSA, or ECC on P-256) that
+ * ActivateCredential and TPM2_Create can use with our policy session: a
+ * restricted decryption key fixed to the TPM whose admin role needs
+ * PolicySecret(TPM_RH_ENDORSEMENT). */
+static bool is_standard_ek(enum tpm_agent_ek_type type, const TPMT_PUBLIC *p)
 {
-    return p->type == TPM2_ALG_RSA && p->nameAlg == TPM2_ALG_SHA256 &&
+    bool key_ok = type == TPM_AGENT_EK_ECC
+                      ? p->type == TPM2_ALG_ECC &&
+                            p->parameters.eccDetail.curveID == TPM2_ECC_NIST_P256
+                      : p->type == TPM2_ALG_RSA;
+
+    return key_ok && p->nameAlg == TPM2_ALG_SHA256 &&
            (p->objectAttributes & EK_ATTRS) == EK_ATTRS &&
            !(p->objectAttributes & TPMA_OBJECT_SIGN_ENCRYPT) &&
            p->authPolicy.size == sizeof(ek_policy) &&
@@ -227,6 +248,14 @@ static bool is_standard_ek(const TPMT_PUBLIC *p)
 
 vouch_err tpm_agent_load_ek(struct tpm_agent *a, struct tpm_agent_blob *ek_pub)
 {
+    return tpm_agent_load_ek_type(a, TPM_AGENT_EK_RSA, ek_pub);
+}
+
+vouch_err tpm_agent_load_ek_type(struct tpm_agent *a, enum tpm_agent_ek_type type,
+                                 struct tpm_agent_blob *ek_pub)
+{
+    const uint32_t handle = type == TPM_AGENT_EK_ECC ? TPM_AGENT_EK_ECC_HANDLE : TPM_AGENT_EK_HANDLE;
+    const char *what = type == TPM_AGENT_EK_ECC ? "an ECC P-256" : "an RSA";
     TPM2B_PUBLIC *pub = NULL;
     TPM2B_PUBLIC tmpl;
     TPM2B_SENSITIVE_CREATE sens;
@@ -239,20 +268,20 @@ vouch_err tpm_agent_load_ek(struct tpm_agent *a, struct tpm_agent_blob *ek_pub)
         set_err(a, "the EK is already loaded");
         return VOUCH_ERR_INVAL;
     }
-    rc = Esys_TR_FromTPMPublic(a->esys, TPM_AGENT_EK_HANDLE, ESYS_TR_NONE, ESYS_TR_NONE,
-                               ESYS_TR_NONE, &a->ek);
+    rc = Esys_TR_FromTPMPublic(a->esys, handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                               &a->ek);
     if (rc == TSS2_RC_SUCCESS) {
         a->ek_transient = false;
         if ((rc = Esys_ReadPublic(a->esys, a->ek, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub,
                                   NULL, NULL)) != TSS2_RC_SUCCESS) {
-            set_err(a, "cannot read the EK at 0x%08x (rc 0x%08x)", TPM_AGENT_EK_HANDLE, rc);
+            set_err(a, "cannot read the EK at 0x%08x (rc 0x%08x)", handle, rc);
             goto out;
         }
-        if (!is_standard_ek(&pub->publicArea)) {
+        if (!is_standard_ek(type, &pub->publicArea)) {
             set_err(a,
-                    "the key at 0x%08x is not an RSA EK of the TCG default template "
+                    "the key at 0x%08x is not %s EK of the TCG default template "
                     "(restricted decrypt key with policy PolicySecret(TPM_RH_ENDORSEMENT))",
-                    TPM_AGENT_EK_HANDLE);
+                    handle, what);
             ret = VOUCH_ERR_UNSUPPORTED;
             goto out;
         }
@@ -260,7 +289,7 @@ vouch_err tpm_agent_load_ek(struct tpm_agent *a, struct tpm_agent_blob *ek_pub)
         /* No persistent EK: derive it from the template, which gives the
          * same key the manufacturer certified (if it certified one). */
         a->ek = ESYS_TR_NONE;
-        ek_template(&tmpl);
+        ek_template(type, &tmpl);
         memset(&sens, 0, sizeof(sens));
         rc = Esys_CreatePrimary(a->esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE,
                                 ESYS_TR_NONE, &sens, &tmpl, &outside, &creation_pcr, &a->ek, &pub,
@@ -268,13 +297,14 @@ vouch_err tpm_agent_load_ek(struct tpm_agent *a, struct tpm_agent_blob *ek_pub)
         if (rc != TSS2_RC_SUCCESS) {
             a->ek = ESYS_TR_NONE;
             set_err(a,
-                    "no EK at 0x%08x and creating one from the default template failed "
+                    "no EK at 0x%08x and creating %s one from the default template failed "
                     "(rc 0x%08x)",
-                    TPM_AGENT_EK_HANDLE, rc);
+                    handle, what, rc);
             goto out;
         }
         a->ek_transient = true;
     }
+    a->ek_cert_nv = type == TPM_AGENT_EK_ECC ? TPM_AGENT_EK_ECC_CERT_NV : TPM_AGENT_EK_CERT_NV;
     ret = marshal_public(a, pub, ek_pub);
 out:
     Esys_Free(pub);
@@ -291,25 +321,27 @@ vouch_err tpm_agent_ek_cert(struct tpm_agent *a, uint8_t **der, size_t *len)
     uint16_t size, chunk = 512, off = 0;
     TSS2_RC rc;
     vouch_err ret = VOUCH_ERR_IO;
+    /* The index of the loaded EK's type; RSA's when no EK is loaded. */
+    const uint32_t nv_index = a->ek_cert_nv ? a->ek_cert_nv : TPM_AGENT_EK_CERT_NV;
 
     *der = NULL;
     *len = 0;
-    rc = Esys_TR_FromTPMPublic(a->esys, TPM_AGENT_EK_CERT_NV, ESYS_TR_NONE, ESYS_TR_NONE,
+    rc = Esys_TR_FromTPMPublic(a->esys, nv_index, ESYS_TR_NONE, ESYS_TR_NONE,
                                ESYS_TR_NONE, &nv);
     if (rc != TSS2_RC_SUCCESS) {
         nv = ESYS_TR_NONE;
-        set_err(a, "no EK certificate at NV 0x%08x", TPM_AGENT_EK_CERT_NV);
+        set_err(a, "no EK certificate at NV 0x%08x", nv_index);
         ret = VOUCH_ERR_NOT_FOUND;
         goto out;
     }
     if ((rc = Esys_NV_ReadPublic(a->esys, nv, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &nvpub,
                                  NULL)) != TSS2_RC_SUCCESS) {
-        set_err(a, "cannot read NV 0x%08x's public area (rc 0x%08x)", TPM_AGENT_EK_CERT_NV, rc);
+        set_err(a, "cannot read NV 0x%08x's public area (rc 0x%08x)", nv_index, rc);
         goto out;
     }
     size = nvpub->nvPublic.dataSize;
     if (size == 0) {
-        set_err(a, "the EK certificate index 0x%08x is empty", TPM_AGENT_EK_CERT_NV);
+        set_err(a, "the EK certificate index 0x%08x is empty", nv_index);
         ret = VOUCH_ERR_NOT_FOUND;
         goto out;
     }
@@ -338,7 +370,7 @@ vouch_err tpm_agent_ek_cert(struct tpm_agent *a, uint8_t **der, size_t *len)
         if (rc != TSS2_RC_SUCCESS || data->size != want) {
             Esys_Free(data);
             set_err(a, "cannot read the EK certificate at NV 0x%08x (rc 0x%08x)",
-                    TPM_AGENT_EK_CERT_NV, rc);
+                    nv_index, rc);
             goto out;
         }
         memcpy(buf + off, data->buffer, want);
@@ -382,18 +414,18 @@ static void ak_template(enum tpm_agent_ak_type type, TPM2B_PUBLIC *t)
     }
 }
 
+static vouch_err ak_finish(struct tpm_agent *a, uint32_t handle, struct tpm_agent_blob *ak_pub,
+                           struct tpm_agent_blob *ak_name);
+
 vouch_err tpm_agent_load_ak(struct tpm_agent *a, enum tpm_agent_ak_type type, uint32_t handle,
                             struct tpm_agent_blob *ak_pub, struct tpm_agent_blob *ak_name)
 {
-    TPM2B_PUBLIC *pub = NULL;
-    TPM2B_NAME *name = NULL;
     TPM2B_PUBLIC tmpl;
     TPM2B_SENSITIVE_CREATE sens;
     TPM2B_DATA outside = {.size = 0};
     TPML_PCR_SELECTION creation_pcr = {.count = 0};
     TSS2_RC rc;
     vouch_err ret = VOUCH_ERR_IO;
-    uint32_t attrs;
 
     if (a->ak != ESYS_TR_NONE) {
         set_err(a, "the AK is already loaded");
@@ -426,6 +458,22 @@ vouch_err tpm_agent_load_ak(struct tpm_agent *a, enum tpm_agent_ak_type type, ui
         }
         a->ak_transient = true;
     }
+    ret = ak_finish(a, handle, ak_pub, ak_name);
+out:
+    return ret;
+}
+
+/* Reads the loaded AK's public area and Name and checks its attributes
+ * (@p handle only names it in the error). */
+static vouch_err ak_finish(struct tpm_agent *a, uint32_t handle, struct tpm_agent_blob *ak_pub,
+                           struct tpm_agent_blob *ak_name)
+{
+    TPM2B_PUBLIC *pub = NULL;
+    TPM2B_NAME *name = NULL;
+    TSS2_RC rc;
+    vouch_err ret = VOUCH_ERR_IO;
+    uint32_t attrs;
+
     if ((rc = Esys_ReadPublic(a->esys, a->ak, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, &name,
                               NULL)) != TSS2_RC_SUCCESS) {
         set_err(a, "cannot read the AK's public area (rc 0x%08x)", rc);
@@ -439,7 +487,10 @@ vouch_err tpm_agent_load_ak(struct tpm_agent *a, enum tpm_agent_ak_type type, ui
             (TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
              TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT) ||
         (attrs & TPMA_OBJECT_DECRYPT)) {
-        set_err(a, "the key at 0x%08x is not an AK (attributes 0x%08x)", handle, attrs);
+        if (handle)
+            set_err(a, "the key at 0x%08x is not an AK (attributes 0x%08x)", handle, attrs);
+        else
+            set_err(a, "the TPM made an AK with attributes 0x%08x", attrs);
         ret = VOUCH_ERR_POLICY;
         goto out;
     }
@@ -456,13 +507,94 @@ out:
     return ret;
 }
 
+/* A policy session satisfying the EK's authPolicy,
+ * PolicySecret(TPM_RH_ENDORSEMENT). A policy session authorises one
+ * command, so every use of the EK needs a fresh one; the caller flushes it. */
+static vouch_err ek_session(struct tpm_agent *a, ESYS_TR *session)
+{
+    TPMT_SYM_DEF sym = {.algorithm = TPM2_ALG_NULL};
+    TSS2_RC rc;
+
+    rc = Esys_StartAuthSession(a->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                               ESYS_TR_NONE, NULL, TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256, session);
+    if (rc != TSS2_RC_SUCCESS) {
+        *session = ESYS_TR_NONE;
+        set_err(a, "cannot start a policy session (rc 0x%08x)", rc);
+        return VOUCH_ERR_IO;
+    }
+    rc = Esys_PolicySecret(a->esys, ESYS_TR_RH_ENDORSEMENT, *session, ESYS_TR_PASSWORD,
+                           ESYS_TR_NONE, ESYS_TR_NONE, NULL, NULL, NULL, 0, NULL, NULL);
+    if (rc != TSS2_RC_SUCCESS) {
+        set_err(a, "PolicySecret(TPM_RH_ENDORSEMENT) failed (rc 0x%08x)", rc);
+        return VOUCH_ERR_IO;
+    }
+    return VOUCH_OK;
+}
+
+vouch_err tpm_agent_create_ak(struct tpm_agent *a, enum tpm_agent_ak_type type,
+                              struct tpm_agent_blob *ak_pub, struct tpm_agent_blob *ak_name)
+{
+    TPM2B_PUBLIC tmpl;
+    TPM2B_SENSITIVE_CREATE sens;
+    TPM2B_DATA outside = {.size = 0};
+    TPML_PCR_SELECTION creation_pcr = {.count = 0};
+    TPM2B_PRIVATE *priv = NULL;
+    TPM2B_PUBLIC *pub = NULL;
+    ESYS_TR session = ESYS_TR_NONE;
+    TSS2_RC rc;
+    vouch_err ret = VOUCH_ERR_IO;
+
+    if (a->ak != ESYS_TR_NONE) {
+        set_err(a, "the AK is already loaded");
+        return VOUCH_ERR_INVAL;
+    }
+    if (a->ek == ESYS_TR_NONE) {
+        set_err(a, "an AK under the EK needs the EK loaded first");
+        return VOUCH_ERR_INVAL;
+    }
+    ak_template(type, &tmpl);
+    memset(&sens, 0, sizeof(sens));
+    if ((ret = ek_session(a, &session)) != VOUCH_OK)
+        goto out;
+    ret = VOUCH_ERR_IO;
+    rc = Esys_Create(a->esys, a->ek, session, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tmpl, &outside,
+                     &creation_pcr, &priv, &pub, NULL, NULL, NULL);
+    (void)Esys_FlushContext(a->esys, session);
+    session = ESYS_TR_NONE;
+    if (rc != TSS2_RC_SUCCESS) {
+        set_err(a, "TPM2_Create of an AK under the EK failed (rc 0x%08x)", rc);
+        goto out;
+    }
+    if ((ret = ek_session(a, &session)) != VOUCH_OK)
+        goto out;
+    ret = VOUCH_ERR_IO;
+    rc = Esys_Load(a->esys, a->ek, session, ESYS_TR_NONE, ESYS_TR_NONE, priv, pub, &a->ak);
+    if (rc != TSS2_RC_SUCCESS) {
+        a->ak = ESYS_TR_NONE;
+        set_err(a, "TPM2_Load of the AK under the EK failed (rc 0x%08x)", rc);
+        goto out;
+    }
+    a->ak_transient = true;
+    ret = ak_finish(a, 0, ak_pub, ak_name);
+out:
+    if (session != ESYS_TR_NONE)
+        (void)Esys_FlushContext(a->esys, session);
+    /* The private blob is wrapped by the EK's storage key: useless outside
+     * this TPM, but not kept either. */
+    if (priv) {
+        vouch_wipe(priv, sizeof(*priv));
+        Esys_Free(priv);
+    }
+    Esys_Free(pub);
+    return ret;
+}
+
 vouch_err tpm_agent_activate(struct tpm_agent *a, const uint8_t *id_object, size_t id_len,
                              const uint8_t *enc_secret, size_t enc_len, uint8_t *out, size_t cap,
                              size_t *out_len)
 {
     TPM2B_ID_OBJECT blob;
     TPM2B_ENCRYPTED_SECRET secret;
-    TPMT_SYM_DEF sym = {.algorithm = TPM2_ALG_NULL};
     TPM2B_DIGEST *cred = NULL;
     ESYS_TR session = ESYS_TR_NONE;
     size_t off = 0;
@@ -490,19 +622,9 @@ vouch_err tpm_agent_activate(struct tpm_agent *a, const uint8_t *id_object, size
     }
     /* The EK's only role is admin, and its policy is
      * PolicySecret(TPM_RH_ENDORSEMENT): satisfy it in a fresh session. */
-    rc = Esys_StartAuthSession(a->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-                               ESYS_TR_NONE, NULL, TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256, &session);
-    if (rc != TSS2_RC_SUCCESS) {
-        session = ESYS_TR_NONE;
-        set_err(a, "cannot start a policy session (rc 0x%08x)", rc);
+    if ((ret = ek_session(a, &session)) != VOUCH_OK)
         goto out;
-    }
-    rc = Esys_PolicySecret(a->esys, ESYS_TR_RH_ENDORSEMENT, session, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                           ESYS_TR_NONE, NULL, NULL, NULL, 0, NULL, NULL);
-    if (rc != TSS2_RC_SUCCESS) {
-        set_err(a, "PolicySecret(TPM_RH_ENDORSEMENT) failed (rc 0x%08x)", rc);
-        goto out;
-    }
+    ret = VOUCH_ERR_IO;
     rc = Esys_ActivateCredential(a->esys, a->ak, a->ek, ESYS_TR_PASSWORD, session, ESYS_TR_NONE,
                                  &blob, &secret, &cred);
     if (rc != TSS2_RC_SUCCESS) {

@@ -11,7 +11,9 @@
  *    PolicySecret(TPM_RH_ENDORSEMENT)); when that handle is empty the EK is
  *    created from the same template (EK Credential Profile, template L-1) as a
  *    transient primary, which yields the same key. Its certificate is read
- *    from NV 0x01C00002 when present.
+ *    from NV 0x01C00002 when present. Alternatively the ECC NIST P-256 EK
+ *    (template L-2, persistent at 0x81010002 or derived the same way,
+ *    certificate at NV 0x01C0000A).
  *  - the AK is either a persistent key the caller names, or a primary key in
  *    the endorsement hierarchy with tpm2_createak's attributes
  *    (fixedTPM|fixedParent|sensitiveDataOrigin|userWithAuth|restricted|sign,
@@ -19,7 +21,10 @@
  *    is derived from the endorsement seed and the template, so the same TPM
  *    gives the same AK (and AK Name) every time, which is what lets an AK be
  *    enrolled once. Being in the endorsement hierarchy, its quotes carry the
- *    clock counters in the clear.
+ *    clock counters in the clear. Or, as tpm2_createak does, an ordinary key
+ *    with the same template created under the EK (TPM2_Create + TPM2_Load,
+ *    the EK authorised by PolicySecret(TPM_RH_ENDORSEMENT)): a new key and
+ *    Name every run, so only useful with credential activation.
  *
  * There is no resource manager on a direct swtpm or /dev/tpm0 connection, so
  * tpm_agent_close flushes every transient object and session this agent made
@@ -39,6 +44,9 @@
  * NV index of its certificate. */
 #define TPM_AGENT_EK_HANDLE  0x81010001u
 #define TPM_AGENT_EK_CERT_NV 0x01c00002u
+/* The ECC NIST P-256 EK (TCG EK Credential Profile / Provisioning Guidance). */
+#define TPM_AGENT_EK_ECC_HANDLE  0x81010002u
+#define TPM_AGENT_EK_ECC_CERT_NV 0x01c0000au
 /* Persistent object handles (TPM 2.0 Part 2, 29.4: 0x81000000-0x81ffffff). */
 #define TPM_AGENT_PERSISTENT_FIRST 0x81000000u
 #define TPM_AGENT_PERSISTENT_LAST  0x81ffffffu
@@ -50,6 +58,11 @@
 enum tpm_agent_ak_type {
     TPM_AGENT_AK_RSA = 1, /* RSA-2048, RSASSA with SHA-256 */
     TPM_AGENT_AK_ECC = 2, /* NIST P-256, ECDSA with SHA-256 */
+};
+
+enum tpm_agent_ek_type {
+    TPM_AGENT_EK_RSA = 1, /* template L-1: RSA-2048 */
+    TPM_AGENT_EK_ECC = 2, /* template L-2: NIST P-256 */
 };
 
 struct tpm_agent;
@@ -79,10 +92,15 @@ void tpm_agent_close(struct tpm_agent *a);
 /** Why the last call failed (never NULL). */
 const char *tpm_agent_error(const struct tpm_agent *a);
 
-/** Loads the EK (see above) and returns its TPM2B_PUBLIC. */
+/** Loads the RSA EK (see above) and returns its TPM2B_PUBLIC. */
 VOUCH_NODISCARD vouch_err tpm_agent_load_ek(struct tpm_agent *a, struct tpm_agent_blob *ek_pub);
-/** The EK certificate (DER) from NV 0x01C00002 in a new buffer (vouch_free);
- *  NOT_FOUND when the index does not exist. */
+/** Loads the EK of @p type (see above) and returns its TPM2B_PUBLIC;
+ *  UNSUPPORTED when the persistent handle holds another kind of key. */
+VOUCH_NODISCARD vouch_err tpm_agent_load_ek_type(struct tpm_agent *a, enum tpm_agent_ek_type type,
+                                                 struct tpm_agent_blob *ek_pub);
+/** The loaded EK's certificate (DER; NV 0x01C00002 for RSA, 0x01C0000A for
+ *  ECC) in a new buffer (vouch_free); NOT_FOUND when the index does not
+ *  exist. */
 VOUCH_NODISCARD vouch_err tpm_agent_ek_cert(struct tpm_agent *a, uint8_t **der, size_t *len);
 
 /** Loads the AK: the persistent key at @p handle when non-zero (which must
@@ -91,6 +109,13 @@ VOUCH_NODISCARD vouch_err tpm_agent_ek_cert(struct tpm_agent *a, uint8_t **der, 
 VOUCH_NODISCARD vouch_err tpm_agent_load_ak(struct tpm_agent *a, enum tpm_agent_ak_type type,
                                             uint32_t handle, struct tpm_agent_blob *ak_pub,
                                             struct tpm_agent_blob *ak_name);
+/** Creates an AK of @p type under the loaded EK (TPM2_Create, then
+ *  TPM2_Load; each authorised by a fresh PolicySecret(TPM_RH_ENDORSEMENT)
+ *  session) and returns its TPM2B_PUBLIC and Name. The key is transient and
+ *  new on every call. INVAL when no EK is loaded or an AK already is. */
+VOUCH_NODISCARD vouch_err tpm_agent_create_ak(struct tpm_agent *a, enum tpm_agent_ak_type type,
+                                              struct tpm_agent_blob *ak_pub,
+                                              struct tpm_agent_blob *ak_name);
 
 /**
  * TPM2_ActivateCredential with the loaded AK and EK: @p id_object is a

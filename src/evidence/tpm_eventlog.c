@@ -56,6 +56,11 @@
 static const uint8_t efi_global_variable[UEFI_GUID_LEN] = {
     0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11, 0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c};
 
+/* EFI_IMAGE_SECURITY_DATABASE_GUID {D719B2CB-3D3A-4596-A3BC-DAD00E67656F}
+ * (db, dbx) as stored. */
+static const uint8_t efi_image_security_database[UEFI_GUID_LEN] = {
+    0xcb, 0xb2, 0x19, 0xd7, 0x3a, 0x3d, 0x96, 0x45, 0xa3, 0xbc, 0xda, 0xd0, 0x0e, 0x67, 0x65, 0x6f};
+
 static const struct {
     uint32_t type;
     const char *name;
@@ -788,6 +793,66 @@ static vouch_err claim_secure_boot(struct claims_ctx *c)
     return vouch__tpm_json_set(c->claims, "secureBootEnabled", json_boolean(value == 1));
 }
 
+/* The Secure Boot key databases as measured into PCR7: the digest (in the
+ * claims' bank) of the EV_EFI_VARIABLE_DRIVER_CONFIG event of PK, KEK, db and
+ * dbx. The digest covers GUID, name and contents, so a policy can pin the
+ * databases (e.g. require an up-to-date dbx) with values from a known-good
+ * machine. Only VERIFIED events count, and conflicting measurements of one
+ * variable withhold its claim. */
+static vouch_err claim_sb_databases(struct claims_ctx *c)
+{
+    static const struct {
+        const char *var;
+        const uint8_t *guid;
+        const char *claim;
+    } dbs[] = {
+        {"PK", efi_global_variable, "secureBootPK"},
+        {"KEK", efi_global_variable, "secureBootKEK"},
+        {"db", efi_image_security_database, "secureBootDb"},
+        {"dbx", efi_image_security_database, "secureBootDbx"},
+    };
+    vouch_err rc = VOUCH_OK;
+
+    for (size_t k = 0; k < sizeof(dbs) / sizeof(dbs[0]) && rc == VOUCH_OK; k++) {
+        const struct vouch_tpm_digest *found = NULL;
+        const char *why = NULL;
+
+        if (!bound(c->bound, PCR_SECURE_BOOT_POLICY)) {
+            rc = withhold(c, dbs[k].claim, "PCR 7 is not both quoted and extended by the log");
+            continue;
+        }
+        for (size_t e = 0; e < c->log->n_events && !why; e++) {
+            const struct vouch_tpm_event *ev = &c->log->events[e];
+            const struct vouch_tpm_digest *d;
+            struct uefi_var var;
+            uint8_t check = 0;
+
+            if (ev->pcr != PCR_SECURE_BOOT_POLICY ||
+                ev->type != VOUCH_TPM_EV_EFI_VARIABLE_DRIVER_CONFIG ||
+                !parse_uefi_var(ev->data, ev->data_len, &var) ||
+                memcmp(var.guid, dbs[k].guid, UEFI_GUID_LEN) != 0 || !uefi_name_is(&var, dbs[k].var))
+                continue;
+            if ((rc = event_check(c, ev, &check)) != VOUCH_OK)
+                return rc;
+            d = event_digest(ev, c->alg);
+            if (check != VOUCH_TPM_DIGEST_VERIFIED || !d)
+                why = "the variable's event digest does not cover its data";
+            else if (found && (found->len != d->len || memcmp(found->p, d->p, d->len) != 0))
+                why = "the variable was measured twice with different contents";
+            else
+                found = d;
+        }
+        if (!why && !found)
+            why = "no measurement of the variable in PCR 7";
+        if (why)
+            rc = withhold(c, dbs[k].claim, why);
+        else
+            rc = vouch__tpm_json_set(c->claims, dbs[k].claim,
+                                     vouch__tpm_hex_string(found->p, found->len));
+    }
+    return rc;
+}
+
 /* The Windows boot configuration flags read from SIPA events. */
 struct sipa_flag {
     uint32_t type;
@@ -1143,7 +1208,8 @@ vouch_err vouch_tpm_log_claims(const struct vouch_tpm_log *log, uint16_t alg, ui
     c.alg = alg;
     c.bound = bound_pcrs & VOUCH_TPM_ALL_PCRS;
     c.claims = claims;
-    if ((rc = claim_secure_boot(&c)) != VOUCH_OK || (rc = claim_windows(&c)) != VOUCH_OK ||
+    if ((rc = claim_secure_boot(&c)) != VOUCH_OK || (rc = claim_sb_databases(&c)) != VOUCH_OK ||
+        (rc = claim_windows(&c)) != VOUCH_OK ||
         (rc = claim_cmdline(&c)) != VOUCH_OK || (rc = claim_boot_apps(&c)) != VOUCH_OK ||
         (rc = claim_exit_boot_services(&c)) != VOUCH_OK || (rc = claim_locality(&c)) != VOUCH_OK)
         goto out;

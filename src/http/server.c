@@ -274,6 +274,12 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
                               strlen(res.headers[i].name), 0, NULL,
                               pool_strndup(&req->pool, res.headers[i].value, vlen), vlen);
     }
+    /* h2o_send_inline leaves the length unset (it serves 304s too), and
+     * HTTP/1.1 then frames the answer in chunks: a chunk header and trailer
+     * around every body, and a client that must parse them. Every answer
+     * here is one complete buffer with a body, so say its length. */
+    if (res.status >= 200 && res.status != 204 && res.status != 304)
+        req->res.content_length = res.body.len;
     /* h2o_send_inline copies the body into the request's pool. */
     h2o_send_inline(req, res.body.data ? (const char *)res.body.data : "", res.body.len);
     response_clear(&res);

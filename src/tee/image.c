@@ -37,6 +37,7 @@ static const char SIGN_TAG[] = "VOUCH-ENCLAVE-SIGNATURE-V1";
 #define ET_DYN        3u
 #define EM_X86_64     62u
 #define PT_LOAD       1u
+#define PT_GNU_STACK  0x6474e551u
 #define PF_X          0x1u
 #define PF_W          0x2u
 #define PF_R          0x4u
@@ -363,6 +364,7 @@ static vouch_err elf_parse(const uint8_t *so, size_t len, struct elf_layout *out
     uint16_t e_type = 0, e_machine = 0, e_ehsize = 0, e_phentsize = 0, e_phnum = 0;
     uint32_t e_version = 0;
     uint64_t e_phoff = 0, prev_end = 0;
+    bool have_stack = false;
     vouch_err rc;
 
     memset(out, 0, sizeof(*out));
@@ -448,6 +450,19 @@ static vouch_err elf_parse(const uint8_t *so, size_t len, struct elf_layout *out
             (rc = vouch_reader_u64le(&ph, &memsz)) != VOUCH_OK ||
             (rc = vouch_reader_u64le(&ph, &align)) != VOUCH_OK)
             return VOUCH_ERR_INTERNAL; /* the table was bounds-checked above */
+        if (type == PT_GNU_STACK) {
+            /* glibc makes every thread stack executable for a PF_X stack
+             * header, and for none at all (x86-64's default): unmeasured
+             * code could then run from a stack, past the W^X rule below and
+             * the sandbox's ban on executable mappings. */
+            if (have_stack || (flags & PF_X)) {
+                set_detail(detail, detail_cap,
+                           "PT_GNU_STACK is repeated or asks for an executable stack");
+                return VOUCH_ERR_PARSE;
+            }
+            have_stack = true;
+            continue;
+        }
         if (type != PT_LOAD)
             continue;
         if (out->n_load == VOUCH_MAX_ENCLAVE_LOAD_SEGMENTS) {
@@ -497,6 +512,11 @@ static vouch_err elf_parse(const uint8_t *so, size_t len, struct elf_layout *out
     }
     if (out->n_load == 0) {
         set_detail(detail, detail_cap, "ELF has no PT_LOAD segment");
+        return VOUCH_ERR_PARSE;
+    }
+    if (!have_stack) {
+        set_detail(detail, detail_cap,
+                   "ELF has no PT_GNU_STACK header (the stack would be executable)");
         return VOUCH_ERR_PARSE;
     }
     return VOUCH_OK;

@@ -10,8 +10,8 @@
 
 #define SEAL_MAGIC "VSEA"
 #define SEAL_SALT  "vouch-seal-v1"
-/* info = policy, backend, identity (<= 34 bytes), svn, key_id */
-#define SEAL_INFO_MAX (1u + 1u + 34u + 2u + VOUCH_SEAL_KEY_ID_LEN)
+/* info = policy, backend, identity (<= 34 bytes), debug, svn, key_id */
+#define SEAL_INFO_MAX (1u + 1u + 34u + 1u + 2u + VOUCH_SEAL_KEY_ID_LEN)
 
 static bool policy_ok(enum vouch_seal_policy p)
 {
@@ -51,6 +51,10 @@ vouch_err vouch_seal_derive_key(const uint8_t secret[VOUCH_SIM_SEAL_SECRET_LEN],
         info[n++] = (uint8_t)id->product_id;
         info[n++] = (uint8_t)(id->product_id >> 8);
     }
+    /* Like EGETKEY, which always mixes in ATTRIBUTES.DEBUG: a debug build of
+     * the same product (whose state its host may inspect) must never derive
+     * the production enclave's PRODUCT key. */
+    info[n++] = id->debug ? 1u : 0u;
     info[n++] = (uint8_t)req->svn;
     info[n++] = (uint8_t)(req->svn >> 8);
     memcpy(info + n, req->key_id, VOUCH_SEAL_KEY_ID_LEN);

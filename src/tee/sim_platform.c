@@ -65,8 +65,32 @@ static vouch_err write_all(int fd, const uint8_t *p, size_t len)
     return VOUCH_OK;
 }
 
-/* Writes @p len bytes to "<path>.tmp" (0600, exclusive) and renames it over
- * @p path: a reader sees the whole file or none. */
+/* fsyncs the directory holding @p path, so that a rename into it survives a
+ * crash: a seal secret lost after data was sealed with it would make that
+ * data unreadable for good. */
+static vouch_err sync_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = !slash          ? vouch_strdup(".")
+                : slash == path ? vouch_strdup("/")
+                                : vouch_strndup(path, (size_t)(slash - path));
+    vouch_err rc = VOUCH_ERR_IO;
+    int fd;
+
+    if (!dir)
+        return VOUCH_ERR_NOMEM;
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (fsync(fd) == 0)
+            rc = VOUCH_OK;
+        close(fd);
+    }
+    vouch_free(dir);
+    return rc;
+}
+
+/* Writes @p len bytes to "<path>.tmp" (0600, exclusive), renames it over
+ * @p path and syncs the directory: a reader sees the whole file or none. */
 static vouch_err write_file_atomic(const char *path, const uint8_t *p, size_t len)
 {
     struct vouch_buf tmp;
@@ -92,7 +116,7 @@ static vouch_err write_file_atomic(const char *path, const uint8_t *p, size_t le
     if (rename((const char *)tmp.data, path) != 0)
         goto out;
     created = false;
-    rc = VOUCH_OK;
+    rc = sync_parent(path);
 out:
     if (fd >= 0)
         close(fd);
@@ -327,7 +351,7 @@ static vouch_err create_material(const char *dir, int64_t now)
         remove_tree((const char *)tmp.data);
         goto out;
     }
-    rc = VOUCH_OK;
+    rc = sync_parent(dir);
 out:
     vouch_buf_free(&tmp);
     return rc;

@@ -154,23 +154,26 @@ check "an AK certificate was made" test -s "$T/ak.der"
 
 # ---- the service ----
 head -c 24 /dev/urandom | basenc --base64url >"$T/token"
-rm -f "$T/port"
-"$ATTESTD" --listen 127.0.0.1:0 --port-file "$T/port" --data "$T/data" \
-    --issuer https://127.0.0.1 --admin-token-file "$T/token" \
-    --tpm-ek-roots "$T/ek-roots.pem" --tpm-ak-roots "$T/akca.pem" --tpm-ak-allow "$T/ak-allow" \
-    >>"$T/daemon.log" 2>&1 &
-PID=$!
-BASE=
-for _ in $(seq 1 200); do
-    if [ -s "$T/port" ] && [ -s "$T/data/tls/cert.pem" ]; then
-        BASE="https://127.0.0.1:$(cat "$T/port")"
-        curl -s -o /dev/null --cacert "$T/data/tls/cert.pem" "$BASE/healthz" && break
-        BASE=
-    fi
-    kill -0 "$PID" 2>/dev/null || break
-    sleep 0.1
-done
-[ -n "$BASE" ] || { echo "FAIL: vouch-attestd did not start"; sed 's/^/  log: /' "$T/daemon.log"; exit 1; }
+# start_daemon TPM-OPTIONS...: starts vouch-attestd on the state in $T/data
+# (kept across restarts) and sets BASE.
+start_daemon() {
+    rm -f "$T/port"
+    "$ATTESTD" --listen 127.0.0.1:0 --port-file "$T/port" --data "$T/data" \
+        --issuer https://127.0.0.1 --admin-token-file "$T/token" "$@" >>"$T/daemon.log" 2>&1 &
+    PID=$!
+    BASE=
+    for _ in $(seq 1 200); do
+        if [ -s "$T/port" ] && [ -s "$T/data/tls/cert.pem" ]; then
+            BASE="https://127.0.0.1:$(cat "$T/port")"
+            curl -s -o /dev/null --cacert "$T/data/tls/cert.pem" "$BASE/healthz" && break
+            BASE=
+        fi
+        kill -0 "$PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -n "$BASE" ] || { echo "FAIL: vouch-attestd did not start"; sed 's/^/  log: /' "$T/daemon.log"; exit 1; }
+}
+start_daemon --tpm-ek-roots "$T/ek-roots.pem" --tpm-ak-roots "$T/akca.pem" --tpm-ak-allow "$T/ak-allow"
 CA="$T/data/tls/cert.pem"
 curl -s --cacert "$CA" "$BASE/certs" >"$T/jwks.json"
 
@@ -249,6 +252,19 @@ attest --ek-activation --log "$LOG" --ak-ecc --request-key ec --json
 RC=$?
 check "ek-activation with an ECC AK and an EC request key succeeds" test "$RC" = 0
 check "  its cnf is the EC request key" test "$(jq -r .cnf.jwk.crv "$T/out")" = P-256
+
+# An AK created under the EK (TPM2_Create + Load, as tpm2_createak): a new
+# key on every run, vouched for by credential activation alone.
+attest --ek-activation --ak-under-ek --log "$LOG"
+RC=$?
+check "ek-activation with an AK under the EK succeeds" test "$RC" = 0
+verified_claims >"$T/claims.json"
+check "  its token verifies and says ek-activation" test "$(c '."x-ms-tpm-ak-trust"')" = ek-activation
+check "  its AK is not the primary AK" test "$(c .aikPubHash)" != "$(jq -r .aikPubHash "$T/ak.json")"
+check "  its PCR7 is the real RHEL 8 value" \
+    test "$(c '."x-ms-tpm-pcrs".sha256."7"')" = 5fd54361d580eb7592adb8deb236ff35444ceeac7148f24b3de63c041f12b3da
+check "--ak-under-ek without --ek-activation is a usage error" usage_is_2 attest --tcti "$TCTI" \
+    --service "$BASE" --log "$LOG" --ak-under-ek
 
 # ---- pre-registered AK ----
 attest --log "$LOG"
@@ -353,6 +369,40 @@ check "glinux-alex (StartupLocality 3): attest succeeds" test "$RC" = 0
 check "  its quoted PCR0 is the laptop's real PCR0" \
     test "$(jq -r '."x-ms-tpm-pcrs".sha256."0"' "$T/out")" = 0e5ea849d7647a1ac1becc096fee4df98f00f8015f934afadaab0b8aa20b38a5
 check "  startupLocality is 3" test "$(jq -r .startupLocality "$T/out")" = 3
+
+# ---- an ECC P-256 EK (template L-2; swtpm has no certificate for it),
+# pre-registered by Name on a service without EK roots, with an ECC AK
+# created under it; the policy pins PCR7 through its per-PCR claim ----
+ALEX7=$("$VOUCH" tpm replay --json "$ALEX" | jq -r '.pcrs.sha256."7"')
+check "glinux-alex's PCR7 from the replay" test "${#ALEX7}" = 64
+attest --ek-activation --ek-ecc --log "$ALEX"
+RC=$?
+check "an ECC EK without a certificate is refused where EK certificates are required" \
+    grep -q 'UntrustedEk' "$T/err"
+"$VOUCH" tpm ak --tcti "$TCTI" --ek --ek-ecc >"$T/ek-allow" 2>"$T/err"
+check "tpm ak --ek --ek-ecc prints the P-256 EK's Name" grep -Eq '^000b[0-9a-f]{64}$' "$T/ek-allow"
+stop_daemon
+start_daemon --tpm-ek-allow "$T/ek-allow"
+check "PUT a policy that pins PCR7 per PCR claim is 200" test "$(put_policy "version=1.0;
+authorizationrules {
+  [type==\"aikValidated\", value==true] &&
+  [type==\"tpm-pcr-sha256-7\", value==\"$ALEX7\"]
+    => permit();
+};
+issuancerules { c:[type==\"tpm-pcr-sha256-7\"] => issue(type=\"pcr7\", value=c.value); };")" = 200
+attest --ek-activation --ek-ecc --ak-under-ek --ak-ecc --log "$ALEX"
+RC=$?
+check "ECC P-256 EK activation of an ECC AK under it succeeds" test "$RC" = 0
+verified_claims >"$T/claims.json"
+check "  its token verifies and says ek-activation" test "$(c '."x-ms-tpm-ak-trust"')" = ek-activation
+check "  the policy copied PCR7 from its per-PCR claim" test "$(c .pcr7)" = "$ALEX7"
+if command -v tpm2_getcap >/dev/null; then
+    left=$(TPM2TOOLS_TCTI="$TCTI" tpm2_getcap handles-transient 2>/dev/null
+        TPM2TOOLS_TCTI="$TCTI" tpm2_getcap handles-loaded-session 2>/dev/null)
+    : >"$T/out"
+    : >"$T/err"
+    check "  the agent flushed the EK, the AK under it and the policy sessions" test -z "$left"
+fi
 
 stop_daemon
 # Sanitizer builds: any memory error or UB report in the daemon fails.

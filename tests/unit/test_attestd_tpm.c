@@ -1040,6 +1040,71 @@ static void test_rejections(void **state)
     F.d->cfg.eval_time = T0;
 }
 
+/* Per-PCR claims: a policy that pins PCR7 permits with the quoted value and
+ * denies with any other; an issue rule copies a PCR claim into the token. */
+static void attest_with_policy(const char *pcr7_hex, struct answer *a)
+{
+    char policy[1024], *sc;
+    uint8_t chal[32];
+    struct attempt t;
+
+    snprintf(policy, sizeof(policy),
+             "version= 1.0;\n"
+             "authorizationrules{\n"
+             "\t[type==\"tpm-pcr-sha256-7\", value==\"%s\"] => permit();\n"
+             "};\n"
+             "issuancerules{\n"
+             "\tc:[type==\"tpm-pcr-sha256-0\"] => issue(type=\"pcr0\", value=c.value);\n"
+             "\tc:[type==\"secureBootDbx\"] => issue(type=\"dbx\", value=c.value);\n"
+             "};\n",
+             pcr7_hex);
+    set_policy(policy);
+    round1_aikcert(chal, &sc);
+    attempt_init(&t, chal, sc);
+    round2(&t, a);
+    free(sc);
+}
+
+static void test_pcr_claims(void **state)
+{
+    char hex7[65], hex0[65], wrong[65];
+    struct answer a;
+    json_t *c;
+    (void)state;
+
+    vouch_hex_encode(F.sha256.values[7], 32, hex7);
+    vouch_hex_encode(F.sha256.values[0], 32, hex0);
+    attest_with_policy(hex7, &a);
+    if (a.status != 200)
+        fail_msg("round 2 with the right PCR7: %d %s", a.status, a.message);
+    c = token_claims(&a);
+    assert_string_equal(cstr(c, "pcr0"), hex0);
+    /* Per-PCR claims are policy input only: the token has x-ms-tpm-pcrs. */
+    assert_null(json_object_get(c, "tpm-pcr-sha256-7"));
+    assert_string_equal(cstr(json_object_get(json_object_get(c, "x-ms-tpm-pcrs"), "sha256"), "7"),
+                        hex7);
+    /* The Secure Boot databases from the verified PCR7 events, in the
+     * quoted bank (SHA-256), reach the token and the policy. */
+    assert_int_equal(strlen(cstr(c, "secureBootDbx")), 64);
+    assert_string_equal(cstr(c, "dbx"), cstr(c, "secureBootDbx"));
+    assert_int_equal(strlen(cstr(c, "secureBootPK")), 64);
+    json_decref(c);
+
+    /* Any other PCR7 value: denied. */
+    memcpy(wrong, hex7, sizeof(wrong));
+    wrong[10] = wrong[10] == '0' ? '1' : '0';
+    attest_with_policy(wrong, &a);
+    expect_reason(&a, 400, "PolicyDenied");
+    /* Upper-case hex is another string: the claims are lowercase. */
+    for (char *p = hex7; *p; p++)
+        if (*p >= 'a' && *p <= 'f')
+            *p = (char)(*p - 'a' + 'A');
+    assert_non_null(strpbrk(hex7, "ABCDEF"));
+    attest_with_policy(hex7, &a);
+    expect_reason(&a, 400, "PolicyDenied");
+    set_policy(policy_text);
+}
+
 static void test_no_policy_and_bad_requests(void **state)
 {
     struct answer a;
@@ -1131,6 +1196,7 @@ int main(void)
         cmocka_unit_test(test_preregistered_path),
         cmocka_unit_test(test_ekcred_path),
         cmocka_unit_test(test_rejections),
+        cmocka_unit_test(test_pcr_claims),
         cmocka_unit_test(test_no_policy_and_bad_requests),
         cmocka_unit_test(test_context_key),
         cmocka_unit_test(test_kdfa),

@@ -624,6 +624,14 @@ static void test_malformed_elf(void **state)
     MUTATE(p64(t + PHOFF + 2 * 56 + 16, 0x1000 + 0x1000 * 0x40000ull), VOUCH_ERR_TOO_LARGE);
     MUTATE((p32(t + PHOFF, 2), p32(t + PHOFF + 56, 2), p32(t + PHOFF + 112, 2)),
            VOUCH_ERR_PARSE); /* no PT_LOAD at all */
+    /* The stack: glibc maps it executable for a PF_X PT_GNU_STACK and, on
+     * x86-64, when the header is missing, so both are refused. */
+    MUTATE(p32(t + PHOFF + 3 * 56 + 4, 7), VOUCH_ERR_PARSE);       /* RWX stack */
+    MUTATE(p32(t + PHOFF + 3 * 56 + 4, 5), VOUCH_ERR_PARSE);       /* RX stack */
+    MUTATE(p32(t + PHOFF + 3 * 56, 4), VOUCH_ERR_PARSE);           /* no PT_GNU_STACK (PT_NOTE) */
+    MUTATE(p16(t + 56, 3), VOUCH_ERR_PARSE);                       /* no PT_GNU_STACK (dropped) */
+    MUTATE(p32(t + PHOFF + 2 * 56, 0x6474e551u), VOUCH_ERR_PARSE); /* two PT_GNU_STACK */
+    MUTATE(p32(t + PHOFF + 3 * 56 + 4, 4), VOUCH_OK);              /* read-only stack is fine */
 #undef MUTATE
     /* Short files. */
     for (size_t cut = 0; cut < 64 + 56 * PHNUM; cut++)
@@ -638,7 +646,8 @@ static void test_malformed_elf(void **state)
         for (unsigned i = 0; i < n; i++)
             phdr(m, i, 1, 4, 0x1000u * (i + 1), 0x1000u * (i + 1), 0x10, 0x10, 0x1000);
         assert_int_equal(measure_rc(m, len), VOUCH_ERR_TOO_LARGE);
-        p16(m + 56, (uint16_t)(n - 1));
+        /* 16 PT_LOAD and the (required) non-executable PT_GNU_STACK. */
+        phdr(m, (unsigned)n - 1, 0x6474e551u, 6, 0, 0, 0, 0, 16);
         assert_int_equal(measure_rc(m, len), VOUCH_OK);
         free(m);
     }

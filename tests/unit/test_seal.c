@@ -176,6 +176,17 @@ static void test_wrong_policy_and_identity(void **state)
         assert_int_equal(unseal_it(&product, blob, n, out, &m), VOUCH_ERR_SIGNATURE);
         assert_int_equal(unseal_it(&signer, blob, n, out, &m), VOUCH_ERR_SIGNATURE);
     }
+    /* PRODUCT: a debug build of the same signer and product (its host may
+     * inspect it) cannot read a production blob, nor the reverse. */
+    {
+        struct agent debug = make_agent(9, 2, 3, 4);
+        debug.id.debug = true;
+        assert_int_equal(unseal_it(&debug, blob, n, out, &m), VOUCH_ERR_SIGNATURE);
+        n = seal_it(&debug, VOUCH_SEAL_POLICY_PRODUCT, blob, sizeof(blob));
+        assert_int_equal(unseal_it(&a, blob, n, out, &m), VOUCH_ERR_SIGNATURE);
+        assert_int_equal(unseal_it(&debug, blob, n, out, &m), VOUCH_OK);
+        n = seal_it(&a, VOUCH_SEAL_POLICY_PRODUCT, blob, sizeof(blob));
+    }
     /* Another platform secret cannot unseal. */
     {
         static const uint8_t other_secret[32] = {0xff};
