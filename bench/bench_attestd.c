@@ -435,8 +435,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
     return size * n;
 }
 
-VOUCH_NODISCARD static vouch_err conn_setup(struct curl_conn *c, const char *url, const char *ca_path,
-                                            struct curl_slist *headers)
+VOUCH_NODISCARD static vouch_err conn_setup(struct curl_conn *c, const char *url,
+                                            const char *ca_path, struct curl_slist *headers)
 {
     vouch_err rc = VOUCH_ERR_INTERNAL;
 
@@ -931,9 +931,9 @@ out:
  * reads and checks every response (status 200, Content-Length framing, a
  * well-formed token). */
 
-#define RESP_HEAD_MAX  (16u << 10)
-#define TLS_READ_BUF   (64u << 10)
-#define EPOLL_WAIT_MS  100
+#define RESP_HEAD_MAX (16u << 10)
+#define TLS_READ_BUF  (64u << 10)
+#define EPOLL_WAIT_MS 100
 
 static void load_fail(struct load *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -1048,6 +1048,8 @@ VOUCH_NODISCARD static vouch_err load_init(struct load *L, const struct daemon *
     for (unsigned i = 0; i < n; i++) {
         L->conns[i].fd = -1;
         vouch_buf_init(&L->conns[i].body, MAX_RESPONSE);
+    }
+    for (unsigned i = 0; i < n; i++) {
         if (!(L->conns[i].in = vouch_malloc(MAX_RESPONSE))) {
             rc = VOUCH_ERR_NOMEM;
             goto out;
@@ -1137,7 +1139,8 @@ static bool parse_head(struct load *L, struct conn *c)
     bool have_len = false;
 
     if (c->head_len < 14 || memcmp(p, "HTTP/1.1 ", 9) != 0 || p[9] < '1' || p[9] > '5' ||
-        p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9' || (p[12] != ' ' && p[12] != '\r')) {
+        p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9' ||
+        (p[12] != ' ' && p[12] != '\r')) {
         load_fail(L, "malformed status line: %.60s", p);
         return false;
     }
@@ -1312,9 +1315,8 @@ VOUCH_NODISCARD static vouch_err run_phase(struct load *L, const struct phase *p
                                            struct phase_result *out)
 {
     vouch_err rc = VOUCH_ERR_INTERNAL;
-    double t_start, t_end, deadline, next_rss, next_progress, next_timeout_check, cpu0, srv0 = 0,
-                                                                                      srv1 = 0,
-                                                                                      sum = 0;
+    double t_start, t_end, deadline, next_rss, next_progress, next_timeout_check, cpu0,
+        srv0 = 0, srv1 = 0, sum = 0;
     struct epoll_event evs[64];
     uint64_t issued = 0;
     unsigned running = 0;
@@ -1599,6 +1601,7 @@ int main(int argc, char **argv)
 
     memset(&d, 0, sizeof(d));
     memset(&L, 0, sizeof(L));
+    L.ep = -1;
     if ((rc = parse_args(argc, argv, &cfg)) != VOUCH_OK)
         return 2;
     if (!cfg.daemon) {

@@ -40,7 +40,11 @@ function(vouch_sign_enclave)
     get_property(done GLOBAL PROPERTY VOUCH_ENCLAVE_DEVKEY_${key})
     if(NOT done)
       add_custom_command(OUTPUT ${key}
-        COMMAND $<TARGET_FILE:vouch-cli> enclave keygen --out ${key}
+        # vouch-cli is a dependency, so this reruns whenever it is relinked:
+        # keep an existing key (keygen refuses to overwrite) and just mark it
+        # up to date.
+        COMMAND sh -c "test -f \"$1\" || \"$2\" enclave keygen --out \"$1\" || exit 1; touch \"$1\""
+                keygen ${key} $<TARGET_FILE:vouch-cli>
         DEPENDS vouch-cli
         COMMENT "Generating development enclave signing key ${key}"
         VERBATIM)

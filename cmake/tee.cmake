@@ -53,12 +53,27 @@ endfunction()
 # The runtime's own test enclave (tests/unit/test_enclave_rt.c and
 # bench/bench_enclave.c), wired to them once tests/ and bench/ are processed.
 vouch_add_enclave(vouch_test_enclave SOURCES ${CMAKE_SOURCE_DIR}/tests/enclave/test_enclave.c)
+# Constructors that run during dlopen, under stage 1 of the sandbox
+# (tests/unit/test_enclave_ctor.c): one harmless, one that opens a socket.
+vouch_add_enclave(vouch_test_enclave_ctor_ok
+                  SOURCES ${CMAKE_SOURCE_DIR}/tests/enclave/test_enclave_ctor.c)
+vouch_add_enclave(vouch_test_enclave_ctor_hostile
+                  SOURCES ${CMAKE_SOURCE_DIR}/tests/enclave/test_enclave_ctor.c)
+target_compile_definitions(vouch_test_enclave_ctor_hostile PRIVATE TE_CTOR_HOSTILE)
 function(_vouch_tee_wire_tests)
   if(TARGET test_enclave_rt)
     target_compile_definitions(test_enclave_rt PRIVATE
       VOUCH_TEST_ENCLAVE_SO="$<TARGET_FILE:vouch_test_enclave>"
       VOUCH_TEST_LOADER="$<TARGET_FILE:vouch-enclave-loader>")
     add_dependencies(test_enclave_rt vouch_test_enclave vouch-enclave-loader)
+  endif()
+  if(TARGET test_enclave_ctor)
+    target_compile_definitions(test_enclave_ctor PRIVATE
+      VOUCH_TEST_CTOR_OK_SO="$<TARGET_FILE:vouch_test_enclave_ctor_ok>"
+      VOUCH_TEST_CTOR_HOSTILE_SO="$<TARGET_FILE:vouch_test_enclave_ctor_hostile>"
+      VOUCH_TEST_LOADER="$<TARGET_FILE:vouch-enclave-loader>")
+    add_dependencies(test_enclave_ctor vouch_test_enclave_ctor_ok vouch_test_enclave_ctor_hostile
+                     vouch-enclave-loader)
   endif()
   # The confidential-VM backend against an imitation configfs-tsm.
   if(TARGET test_enclave_cvm)

@@ -318,6 +318,19 @@ VOUCH_NODISCARD VOUCH_API vouch_err vouch_policy_properties(const struct vouch_p
                                                             struct vouch_claims **out);
 
 /**
+ * Calls @p fn for every claim type that a condition of @p p tests with
+ * `type == "<literal>"` (any section, negated conditions too), in rule order,
+ * with the literal (@p len bytes, not NUL-terminated). A type named twice is
+ * reported twice. Lets a service check before evaluation that the evidence
+ * can supply what the policy asks about (the TPM service refuses a quote that
+ * does not select every PCR a policy names). Stops at @p fn's first non-OK
+ * result and returns it; INVAL for NULL arguments.
+ */
+VOUCH_NODISCARD VOUCH_API vouch_err
+vouch_policy_claim_types(const struct vouch_policy *p,
+                         vouch_err (*fn)(void *ctx, const char *type, size_t len), void *ctx);
+
+/**
  * The built-in policy text for an attestation type ("SgxEnclave",
  * "OpenEnclave", "TdxVm", "SevSnpVm", "Tpm", "SimEnclave"; case-sensitive),
  * as a static string that vouch_policy_parse accepts strictly.

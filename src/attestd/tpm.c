@@ -16,10 +16,12 @@
  * (AikAttributesInvalid), the quote signature (QuoteSignatureInvalid), its
  * extraData = SHA-256(JWK thumbprint || 00 || challenge)
  * (QuoteNonceMismatch), SHA-1 banks (Sha1NotAllowed), the PCR digest
- * (PcrDigestMismatch), the event log (EventLogMismatch), then policy and the
- * token. A consumed context id is remembered until its expiry in a bounded
- * in-memory set: a replay is caught by the replica that saw the first use
- * (the documented limit across replicas).
+ * (PcrDigestMismatch), the event log (EventLogMismatch), that the quote
+ * selects every PCR whose tpm-pcr-* claim the policy tests
+ * (PcrSelectionInsufficient), then policy and the token. A consumed context
+ * id is remembered until its expiry in a bounded in-memory set: a replay is
+ * caught by the replica that saw the first use (the documented limit across
+ * replicas).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -1028,11 +1030,61 @@ static vouch_err add_pcr_claims(const struct vouch_tpm_pcrs *pcrs, struct vouch_
                 continue;
             snprintf(type, sizeof(type), "tpm-pcr-%s-%u", name, i);
             vouch_hex_encode(bank->values[i], dlen, hex);
-            rc = vouch_claims_add_string(in, VOUCH_ISSUER_ATTESTATION_SERVICE, type, hex,
-                                         2 * dlen);
+            rc = vouch_claims_add_string(in, VOUCH_ISSUER_ATTESTATION_SERVICE, type, hex, 2 * dlen);
         }
     }
     return rc;
+}
+
+/* The quoted PCRs must cover every tpm-pcr-* claim the policy names: a rule
+ * over a PCR the agent did not quote would otherwise just not fire, and a
+ * deny rule such as [type=="tpm-pcr-sha256-7", value!="..."] => deny() would
+ * be passed by leaving PCR7 out of the selection. */
+#define PCR_CLAIM_PREFIX "tpm-pcr-"
+struct pcr_refs {
+    const struct vouch_tpm_pcrs *pcrs;
+    char missing[64]; /* the first claim the quote cannot supply */
+};
+
+static bool pcr_claim_quoted(const struct vouch_tpm_pcrs *pcrs, const char *t, size_t len)
+{
+    const size_t pl = sizeof(PCR_CLAIM_PREFIX) - 1;
+    size_t dash, bank_len;
+    unsigned index = 0;
+
+    if (len <= pl + 2)
+        return false;
+    for (dash = len - 1; dash > pl && t[dash] != '-'; dash--)
+        ;
+    if (dash == pl || dash + 1 == len || dash + 3 < len)
+        return false; /* no bank, no index, or more than two digits */
+    for (size_t i = dash + 1; i < len; i++) {
+        if (t[i] < '0' || t[i] > '9' || (i == dash + 1 && t[i] == '0' && len - dash > 2))
+            return false; /* the claims have no leading zeros */
+        index = index * 10u + (unsigned)(t[i] - '0');
+    }
+    if (index >= VOUCH_TPM_NUM_PCRS)
+        return false;
+    bank_len = dash - pl;
+    for (size_t b = 0; b < pcrs->n_banks; b++) {
+        const char *name = vouch_tpm_alg_name(pcrs->banks[b].alg);
+        if (name && strlen(name) == bank_len && memcmp(name, t + pl, bank_len) == 0)
+            return (pcrs->banks[b].mask & (1u << index)) != 0;
+    }
+    return false;
+}
+
+static vouch_err pcr_ref(void *ctx, const char *type, size_t len)
+{
+    struct pcr_refs *refs = ctx;
+    const size_t pl = sizeof(PCR_CLAIM_PREFIX) - 1;
+
+    if (len < pl || memcmp(type, PCR_CLAIM_PREFIX, pl) != 0 ||
+        pcr_claim_quoted(refs->pcrs, type, len))
+        return VOUCH_OK;
+    snprintf(refs->missing, sizeof(refs->missing), "%.*s",
+             (int)(len < sizeof(refs->missing) ? len : sizeof(refs->missing) - 1), type);
+    return VOUCH_ERR_NOT_FOUND;
 }
 
 /* Custom claims become policy input (issuer CustomClaim); they reach the
@@ -1308,6 +1360,17 @@ static int round2(struct round *r, const json_t *payload)
         goto oom;
     if (!add_custom_claims(r, att, s.in))
         goto out;
+    {
+        struct pcr_refs refs = {.pcrs = &s.vr.pcrs, .missing = ""};
+        rc = vouch_policy_claim_types(s.pol->parsed, pcr_ref, &refs);
+        if (rc == VOUCH_ERR_NOT_FOUND) {
+            BAD(r, "PcrSelectionInsufficient",
+                "the policy tests %s, but the quote does not select that PCR", refs.missing);
+            goto out;
+        }
+        if (rc != VOUCH_OK)
+            goto oom;
+    }
 
     /* 11. Policy. */
     rc = vouch_policy_eval(s.pol->parsed, s.in, &s.pr);

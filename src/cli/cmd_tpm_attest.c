@@ -744,8 +744,8 @@ int cli_tpm_attest(int argc, char **argv)
     }
     /* The EK first: an AK under the EK needs it as its parent. */
     if (ekcred) {
-        if (tpm_agent_load_ek_type(st.tpm, ek_ecc ? TPM_AGENT_EK_ECC : TPM_AGENT_EK_RSA,
-                                   &ek_pub) != VOUCH_OK) {
+        if (tpm_agent_load_ek_type(st.tpm, ek_ecc ? TPM_AGENT_EK_ECC : TPM_AGENT_EK_RSA, &ek_pub) !=
+            VOUCH_OK) {
             fprintf(stderr, "vouch: %s\n", tpm_agent_error(st.tpm));
             goto out;
         }

@@ -1,9 +1,10 @@
 /*
- * `vouch tpm make-credential --ek-pub EK --ak-name HEX --secret HEX --out FILE`:
+ * `vouch tpm make-credential --ek-pub EK --ak-name HEX --secret-file F --out FILE`:
  * the verifier's TPM2_MakeCredential (vouch_tpm_make_credential), written in
  * tpm2_makecredential's file format so that `tpm2_activatecredential -i FILE`
  * can open it on the TPM that holds the EK and the AK of that Name.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <vouch/encoding.h>
@@ -15,18 +16,56 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: vouch tpm make-credential --ek-pub EK.pub --ak-name HEX --secret HEX "
-               "--out FILE\n"
-               "  EK.pub: the EK's TPM2B_PUBLIC (tpm2_readpublic -o); --ak-name: the AK Name\n"
-               "  (nameAlg || digest, hex, as tpm2_createak -n writes it in binary); the output\n"
-               "  is tpm2_makecredential's format, for tpm2_activatecredential -i.\n");
+    fprintf(f,
+            "usage: vouch tpm make-credential --ek-pub EK.pub --ak-name HEX --secret-file F "
+            "--out FILE\n"
+            "  EK.pub: the EK's TPM2B_PUBLIC (tpm2_readpublic -o); --ak-name: the AK Name\n"
+            "  (nameAlg || digest, hex, as tpm2_createak -n writes it in binary);\n"
+            "  --secret-file: the secret, 1-%u raw bytes (as tpm2_makecredential -s reads\n"
+            "  it; never on the command line, which other users can read in /proc); the\n"
+            "  output is tpm2_makecredential's format, for tpm2_activatecredential -i.\n",
+            VOUCH_TPM_MAX_DIGEST);
+}
+
+/* Reads the secret (1..cap bytes) from @p path into @p secret. The stdio
+ * buffer that held it is wiped too: no copy outlives the command. */
+static vouch_err read_secret(const char *path, uint8_t *secret, size_t cap, size_t *len)
+{
+    uint8_t iobuf[BUFSIZ], extra = 0;
+    vouch_err err = VOUCH_ERR_IO;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "vouch: cannot open %s: %s\n", path, strerror(errno));
+        return VOUCH_ERR_IO;
+    }
+    if (setvbuf(f, (char *)iobuf, _IOFBF, sizeof(iobuf)) != 0)
+        goto out;
+    /* One byte more than fits tells a too-long file from a full one. */
+    size_t n = fread(secret, 1, cap, f);
+    if (ferror(f) || (n == cap && fread(&extra, 1, 1, f) == 1)) {
+        fprintf(stderr, "vouch: %s must hold 1-%zu bytes\n", path, cap);
+        err = VOUCH_ERR_INVAL;
+        goto out;
+    }
+    if (n == 0) {
+        fprintf(stderr, "vouch: %s is empty\n", path);
+        err = VOUCH_ERR_INVAL;
+        goto out;
+    }
+    *len = n;
+    err = VOUCH_OK;
+out:
+    fclose(f);
+    vouch_wipe(iobuf, sizeof(iobuf));
+    vouch_wipe(&extra, sizeof(extra));
+    return err;
 }
 
 int cli_tpm_make_credential(int argc, char **argv)
 {
     const char *ek_path = cli_opt(argc, argv, 3, "--ek-pub", 1);
     const char *name_hex = cli_opt(argc, argv, 3, "--ak-name", 1);
-    const char *secret_hex = cli_opt(argc, argv, 3, "--secret", 1);
+    const char *secret_path = cli_opt(argc, argv, 3, "--secret-file", 1);
     const char *out_path = cli_opt(argc, argv, 3, "--out", 1);
     uint8_t *ek_bytes = NULL, name[VOUCH_TPM_MAX_NAME], secret[VOUCH_TPM_MAX_DIGEST];
     uint8_t file[VOUCH_TPM_MAX_CRED_FILE];
@@ -38,7 +77,8 @@ int cli_tpm_make_credential(int argc, char **argv)
     vouch_err rc;
 
     memset(&cred, 0, sizeof(cred));
-    if (!ek_path || !name_hex || !secret_hex || !out_path || !*ek_path || !*out_path) {
+    if (!ek_path || !name_hex || !secret_path || !out_path || !*ek_path || !*secret_path ||
+        !*out_path) {
         usage(stderr);
         goto out;
     }
@@ -47,13 +87,9 @@ int cli_tpm_make_credential(int argc, char **argv)
         fprintf(stderr, "vouch: --ak-name must be the hex of a TPM Name\n");
         goto out;
     }
-    if (vouch_hex_decode(secret_hex, strlen(secret_hex), secret, sizeof(secret), &secret_len) !=
-            VOUCH_OK ||
-        secret_len == 0) {
-        fprintf(stderr, "vouch: --secret must be 1-%u bytes of hex\n", VOUCH_TPM_MAX_DIGEST);
-        goto out;
-    }
     ret = VOUCH_EXIT_NO;
+    if (read_secret(secret_path, secret, sizeof(secret), &secret_len) != VOUCH_OK)
+        goto out;
     if (cli_read_file(ek_path, &ek_bytes, &ek_len) != VOUCH_OK)
         goto out;
     if ((rc = vouch_tpm_public_parse(ek_bytes, ek_len, &ek)) != VOUCH_OK) {

@@ -120,7 +120,7 @@ static void usage(FILE *f)
             "  tpm extend --tcti TCTI LOG\n"
             "  tpm ak --tcti TCTI [--ak-ecc] [--json]\n"
             "  tpm attest --tcti TCTI --service URL --log LOG [--ek-activation | --ak-cert F] ...\n"
-            "  tpm make-credential --ek-pub F --ak-name HEX --secret HEX --out F\n"
+            "  tpm make-credential --ek-pub F --ak-name HEX --secret-file F --out F\n"
             "  version\n");
 }
 

@@ -43,7 +43,7 @@ struct tpm_agent {
     TSS2_TCTI_CONTEXT *tcti;
     ESYS_CONTEXT *esys;
     ESYS_TR ek;
-    bool ek_transient; /* created here: flush it; else a persistent handle */
+    bool ek_transient;   /* created here: flush it; else a persistent handle */
     uint32_t ek_cert_nv; /* NV index of the loaded EK's certificate */
     ESYS_TR ak;
     bool ak_transient;
@@ -234,10 +234,10 @@ static void ek_template(enum tpm_agent_ek_type type, TPM2B_PUBLIC *t)
  * PolicySecret(TPM_RH_ENDORSEMENT). */
 static bool is_standard_ek(enum tpm_agent_ek_type type, const TPMT_PUBLIC *p)
 {
-    bool key_ok = type == TPM_AGENT_EK_ECC
-                      ? p->type == TPM2_ALG_ECC &&
-                            p->parameters.eccDetail.curveID == TPM2_ECC_NIST_P256
-                      : p->type == TPM2_ALG_RSA;
+    bool key_ok =
+        type == TPM_AGENT_EK_ECC
+            ? p->type == TPM2_ALG_ECC && p->parameters.eccDetail.curveID == TPM2_ECC_NIST_P256
+            : p->type == TPM2_ALG_RSA;
 
     return key_ok && p->nameAlg == TPM2_ALG_SHA256 &&
            (p->objectAttributes & EK_ATTRS) == EK_ATTRS &&
@@ -254,7 +254,8 @@ vouch_err tpm_agent_load_ek(struct tpm_agent *a, struct tpm_agent_blob *ek_pub)
 vouch_err tpm_agent_load_ek_type(struct tpm_agent *a, enum tpm_agent_ek_type type,
                                  struct tpm_agent_blob *ek_pub)
 {
-    const uint32_t handle = type == TPM_AGENT_EK_ECC ? TPM_AGENT_EK_ECC_HANDLE : TPM_AGENT_EK_HANDLE;
+    const uint32_t handle =
+        type == TPM_AGENT_EK_ECC ? TPM_AGENT_EK_ECC_HANDLE : TPM_AGENT_EK_HANDLE;
     const char *what = type == TPM_AGENT_EK_ECC ? "an ECC P-256" : "an RSA";
     TPM2B_PUBLIC *pub = NULL;
     TPM2B_PUBLIC tmpl;
@@ -268,8 +269,7 @@ vouch_err tpm_agent_load_ek_type(struct tpm_agent *a, enum tpm_agent_ek_type typ
         set_err(a, "the EK is already loaded");
         return VOUCH_ERR_INVAL;
     }
-    rc = Esys_TR_FromTPMPublic(a->esys, handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-                               &a->ek);
+    rc = Esys_TR_FromTPMPublic(a->esys, handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &a->ek);
     if (rc == TSS2_RC_SUCCESS) {
         a->ek_transient = false;
         if ((rc = Esys_ReadPublic(a->esys, a->ek, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub,
@@ -326,8 +326,7 @@ vouch_err tpm_agent_ek_cert(struct tpm_agent *a, uint8_t **der, size_t *len)
 
     *der = NULL;
     *len = 0;
-    rc = Esys_TR_FromTPMPublic(a->esys, nv_index, ESYS_TR_NONE, ESYS_TR_NONE,
-                               ESYS_TR_NONE, &nv);
+    rc = Esys_TR_FromTPMPublic(a->esys, nv_index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &nv);
     if (rc != TSS2_RC_SUCCESS) {
         nv = ESYS_TR_NONE;
         set_err(a, "no EK certificate at NV 0x%08x", nv_index);
@@ -369,8 +368,7 @@ vouch_err tpm_agent_ek_cert(struct tpm_agent *a, uint8_t **der, size_t *len)
                           ESYS_TR_NONE, want, off, &data);
         if (rc != TSS2_RC_SUCCESS || data->size != want) {
             Esys_Free(data);
-            set_err(a, "cannot read the EK certificate at NV 0x%08x (rc 0x%08x)",
-                    nv_index, rc);
+            set_err(a, "cannot read the EK certificate at NV 0x%08x (rc 0x%08x)", nv_index, rc);
             goto out;
         }
         memcpy(buf + off, data->buffer, want);

@@ -196,7 +196,9 @@ out:
     return rc;
 }
 
-/* Character to 6-bit value, 0x80 outside the alphabet: [0] standard, [1] url. */
+/* Character to 6-bit value, 0x80 outside the alphabet: [0] standard, [1] url.
+ * Rows of sixteen, so a character's entry is found by its hex code. */
+/* clang-format off */
 static const uint8_t b64_tab[2][256] = {
     {
     0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
@@ -235,6 +237,7 @@ static const uint8_t b64_tab[2][256] = {
     0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
     },
 };
+/* clang-format on */
 
 vouch_err vouch_base64_decode_public(const char *text, size_t textlen, bool url, uint8_t **out,
                                      size_t *len_out)

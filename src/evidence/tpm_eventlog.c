@@ -830,7 +830,8 @@ static vouch_err claim_sb_databases(struct claims_ctx *c)
             if (ev->pcr != PCR_SECURE_BOOT_POLICY ||
                 ev->type != VOUCH_TPM_EV_EFI_VARIABLE_DRIVER_CONFIG ||
                 !parse_uefi_var(ev->data, ev->data_len, &var) ||
-                memcmp(var.guid, dbs[k].guid, UEFI_GUID_LEN) != 0 || !uefi_name_is(&var, dbs[k].var))
+                memcmp(var.guid, dbs[k].guid, UEFI_GUID_LEN) != 0 ||
+                !uefi_name_is(&var, dbs[k].var))
                 continue;
             if ((rc = event_check(c, ev, &check)) != VOUCH_OK)
                 return rc;
@@ -1209,9 +1210,9 @@ vouch_err vouch_tpm_log_claims(const struct vouch_tpm_log *log, uint16_t alg, ui
     c.bound = bound_pcrs & VOUCH_TPM_ALL_PCRS;
     c.claims = claims;
     if ((rc = claim_secure_boot(&c)) != VOUCH_OK || (rc = claim_sb_databases(&c)) != VOUCH_OK ||
-        (rc = claim_windows(&c)) != VOUCH_OK ||
-        (rc = claim_cmdline(&c)) != VOUCH_OK || (rc = claim_boot_apps(&c)) != VOUCH_OK ||
-        (rc = claim_exit_boot_services(&c)) != VOUCH_OK || (rc = claim_locality(&c)) != VOUCH_OK)
+        (rc = claim_windows(&c)) != VOUCH_OK || (rc = claim_cmdline(&c)) != VOUCH_OK ||
+        (rc = claim_boot_apps(&c)) != VOUCH_OK || (rc = claim_exit_boot_services(&c)) != VOUCH_OK ||
+        (rc = claim_locality(&c)) != VOUCH_OK)
         goto out;
     rc = VOUCH_OK;
 out:

@@ -606,8 +606,10 @@ exec {fd}<>"/dev/tcp/127.0.0.1/$PORT"
 cat "$T/pipe" >&"$fd"
 timeout 5 cat <&"$fd" >"$T/raw.out"
 exec {fd}>&-
+# Answers carry Content-Length, so the second status line follows the first
+# body on the same text line: find status lines anywhere, not at line starts.
 check "two pipelined requests get two answers (200, then 404)" \
-    test "$(grep -c '^HTTP/1.1 ' "$T/raw.out")/$(grep '^HTTP/1.1 ' "$T/raw.out" | cut -d' ' -f2 | tr -d '\r' | tr '\n' ,)" = "2/200,404,"
+    test "$(grep -ao 'HTTP/1.1 [0-9][0-9][0-9]' "$T/raw.out" | cut -d' ' -f2 | tr '\n' ,)" = "200,404,"
 alive "raw HTTP garbage"
 
 # ---- slow clients ----

@@ -71,10 +71,11 @@ run_case() { # label, ek alg, ek handle, ak handle
   flush
   local name secret wrong
   name=$(xxd -p -c 200 "$tmp/$label.ak.name")
-  secret=$(head -c 32 /dev/urandom | xxd -p -c 200)
+  head -c 32 /dev/urandom >"$tmp/$label.secret"
+  secret=$(xxd -p -c 200 "$tmp/$label.secret")
 
   "$vouch" tpm make-credential --ek-pub "$tmp/$label.ek.pub" --ak-name "$name" \
-    --secret "$secret" --out "$tmp/$label.cred"
+    --secret-file "$tmp/$label.secret" --out "$tmp/$label.cred"
   check "$label: make-credential exit code" "$?"
   activate "$ekh" "$akh" "$tmp/$label.cred" "$tmp/$label.out"
   check "$label: tpm2_activatecredential accepts our credential" "$?"
@@ -84,7 +85,7 @@ run_case() { # label, ek alg, ek handle, ak handle
   # Another Name (one digest bit flipped): the TPM's integrity check fails.
   wrong=${name:0:10}$(printf '%x' $(( 0x${name:10:1} ^ 1 )))${name:11}
   "$vouch" tpm make-credential --ek-pub "$tmp/$label.ek.pub" --ak-name "$wrong" \
-    --secret "$secret" --out "$tmp/$label.wrong"
+    --secret-file "$tmp/$label.secret" --out "$tmp/$label.wrong"
   check "$label: make-credential for a wrong name exit code" "$?"
   rm -f "$tmp/$label.out2"
   activate "$ekh" "$akh" "$tmp/$label.wrong" "$tmp/$label.out2"
@@ -96,11 +97,30 @@ run_case rsa rsa 0x81010001 0x81010002
 run_case ecc ecc 0x81010003 0x81010004
 
 # Usage errors exit 2; a file that is not an EK exits 1.
-"$vouch" tpm make-credential --ek-pub "$tmp/rsa.ek.pub" --secret 00 --out "$tmp/x" 2>/dev/null
-check "missing --ak-name is a usage error" "$([ $? -eq 2 ]; echo $?)"
-"$vouch" tpm make-credential --ek-pub "$tmp/rsa.ak.pub" --ak-name 000b00 --secret 00 \
+"$vouch" tpm make-credential --ek-pub "$tmp/rsa.ek.pub" --secret-file "$tmp/rsa.secret" \
   --out "$tmp/x" 2>/dev/null
+check "missing --ak-name is a usage error" "$([ $? -eq 2 ]; echo $?)"
+"$vouch" tpm make-credential --ek-pub "$tmp/rsa.ak.pub" --ak-name 000b00 \
+  --secret-file "$tmp/rsa.secret" --out "$tmp/x" 2>/dev/null
 check "an AK (signing key) as the EK is refused" "$([ $? -eq 1 ]; echo $?)"
+# The secret is never taken from the command line (other users can read it
+# in /proc/PID/cmdline): --secret is not an option.
+name=$(xxd -p -c 200 "$tmp/rsa.ak.name")
+"$vouch" tpm make-credential --ek-pub "$tmp/rsa.ek.pub" --ak-name "$name" --secret 00 \
+  --out "$tmp/x" 2>/dev/null
+check "--secret HEX is refused" "$([ $? -eq 2 ]; echo $?)"
+# Secret files: empty, and longer than a digest, are refused.
+: >"$tmp/empty.secret"
+"$vouch" tpm make-credential --ek-pub "$tmp/rsa.ek.pub" --ak-name "$name" \
+  --secret-file "$tmp/empty.secret" --out "$tmp/x" 2>/dev/null
+check "an empty secret file is refused" "$([ $? -eq 1 ]; echo $?)"
+head -c 65 /dev/zero >"$tmp/long.secret"
+"$vouch" tpm make-credential --ek-pub "$tmp/rsa.ek.pub" --ak-name "$name" \
+  --secret-file "$tmp/long.secret" --out "$tmp/x" 2>/dev/null
+check "a secret longer than a digest is refused" "$([ $? -eq 1 ]; echo $?)"
+"$vouch" tpm make-credential --ek-pub "$tmp/rsa.ek.pub" --ak-name "$name" \
+  --secret-file "$tmp/missing.secret" --out "$tmp/x" 2>/dev/null
+check "a missing secret file is refused" "$([ $? -eq 1 ]; echo $?)"
 
 echo "tpm_makecred: $passes passed, $fails failed"
 [ "$fails" = 0 ]

@@ -1086,6 +1086,9 @@ static void test_pcr_claims(void **state)
     /* The Secure Boot databases from the verified PCR7 events, in the
      * quoted bank (SHA-256), reach the token and the policy. */
     assert_int_equal(strlen(cstr(c, "secureBootDbx")), 64);
+    /* docs/tpm.md's example pins this value (rhel8-uefi.bin, SHA-256). */
+    assert_string_equal(cstr(c, "secureBootDbx"),
+                        "84a36b5691b9738d407b09a009221eb9ac5ecc5181d1fae45ff43ae540c9bc9b");
     assert_string_equal(cstr(c, "dbx"), cstr(c, "secureBootDbx"));
     assert_int_equal(strlen(cstr(c, "secureBootPK")), 64);
     json_decref(c);
@@ -1102,6 +1105,64 @@ static void test_pcr_claims(void **state)
     assert_non_null(strpbrk(hex7, "ABCDEF"));
     attest_with_policy(hex7, &a);
     expect_reason(&a, 400, "PolicyDenied");
+    set_policy(policy_text);
+}
+
+/* A policy that tests a PCR the quote does not select (it selects sha256
+ * 0-7) is not evaluated: a deny rule over PCR8 would otherwise be passed by
+ * leaving PCR8 out of the quote. */
+static void expect_selection_refused(const char *policy)
+{
+    uint8_t chal[32];
+    char *sc;
+    struct attempt t;
+    struct answer a;
+
+    set_policy(policy);
+    round1_aikcert(chal, &sc);
+    attempt_init(&t, chal, sc);
+    round2(&t, &a);
+    expect_reason(&a, 400, "PcrSelectionInsufficient");
+    free(sc);
+}
+
+static void test_pcr_selection(void **state)
+{
+    (void)state;
+    expect_selection_refused("version= 1.0;\n"
+                             "authorizationrules{\n"
+                             "\t[type==\"tpm-pcr-sha256-8\", value!=\"00\"] => deny();\n"
+                             "\t=> permit();\n"
+                             "};\n");
+    /* Named only in an issue rule, or in another bank: still refused. */
+    expect_selection_refused("version= 1.0;\n"
+                             "authorizationrules{ => permit(); };\n"
+                             "issuancerules{\n"
+                             "\tc:[type==\"tpm-pcr-sha1-0\"] => issue(type=\"p\", value=c.value);\n"
+                             "};\n");
+    /* A name no quote can supply (leading zero, PCR 24, unknown bank). */
+    expect_selection_refused("version= 1.0;\n"
+                             "authorizationrules{ [type==\"tpm-pcr-sha256-07\"] => permit(); };\n");
+    expect_selection_refused("version= 1.0;\n"
+                             "authorizationrules{ [type==\"tpm-pcr-sha256-24\"] => permit(); };\n");
+    expect_selection_refused("version= 1.0;\n"
+                             "authorizationrules{ [type==\"tpm-pcr-md5-0\"] => permit(); };\n");
+    /* Every PCR named is quoted: evaluated (and here denied by the rule). */
+    {
+        uint8_t chal[32];
+        char *sc;
+        struct attempt t;
+        struct answer a;
+        set_policy("version= 1.0;\n"
+                   "authorizationrules{\n"
+                   "\t[type==\"tpm-pcr-sha256-0\", value==\"00\"] => permit();\n"
+                   "};\n");
+        round1_aikcert(chal, &sc);
+        attempt_init(&t, chal, sc);
+        round2(&t, &a);
+        expect_reason(&a, 400, "PolicyDenied");
+        free(sc);
+    }
     set_policy(policy_text);
 }
 
@@ -1197,6 +1258,7 @@ int main(void)
         cmocka_unit_test(test_ekcred_path),
         cmocka_unit_test(test_rejections),
         cmocka_unit_test(test_pcr_claims),
+        cmocka_unit_test(test_pcr_selection),
         cmocka_unit_test(test_no_policy_and_bad_requests),
         cmocka_unit_test(test_context_key),
         cmocka_unit_test(test_kdfa),

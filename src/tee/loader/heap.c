@@ -6,6 +6,8 @@
  * past the bump pointer is left: that is the memory budget, like the EPC
  * size of an SGX enclave. Blocks are never split or merged, which bounds the
  * waste at half a block and keeps every operation O(1) under one mutex.
+ * vouch_rt_free wipes the block's usable bytes (outside the mutex) before it
+ * goes back on a free list.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -13,6 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <vouch/mem.h>
 
 #include "tee/loader/loader.h"
 
@@ -21,6 +24,7 @@
 #define MAX_CLASSES 64u
 #define MAGIC_USED  0x56524d55u /* "VRMU" */
 #define MAGIC_FREE  0x56524d46u /* "VRMF" */
+#define MAGIC_WIPE  0x56524d57u /* "VRMW" */
 
 struct block {
     uint32_t magic;
@@ -118,6 +122,13 @@ void vouch_rt_free(void *p)
     pthread_mutex_lock(&heap.lock);
     struct block *b = block_of(p);
     unsigned c = b->cls;
+    /* Neither used nor free while it is wiped: a second free of it traps. */
+    b->magic = MAGIC_WIPE;
+    pthread_mutex_unlock(&heap.lock);
+    /* The whole usable block, outside the lock (a large block takes a
+     * while): unsealed plaintext and keys do not survive in free blocks. */
+    vouch_wipe(p, ((size_t)1 << c) - HDR);
+    pthread_mutex_lock(&heap.lock);
     b->magic = MAGIC_FREE;
     struct free_node *f = p;
     f->next = heap.free[c];

@@ -38,7 +38,13 @@ vouch_err rt_heap_init(size_t budget);
 /* rt.c: the worker threads serving the channel slots. */
 vouch_err rt_workers_start(size_t stack_size);
 
-/* sandbox.c: seccomp allow-list for all threads and resource backstops. */
+/* sandbox.c: the two seccomp filters, loaded on all threads. Stage 1
+ * (rt_sandbox_enter_loading) is installed before dlopen runs the enclave's
+ * constructors: the final allow-list plus read-only file access, executable
+ * mappings of @p exec_fd only, threads and the second filter's set-up.
+ * Stage 2 (rt_sandbox_enter) narrows it to the final allow-list and lowers
+ * RLIMIT_AS. */
+vouch_err rt_sandbox_enter_loading(int exec_fd);
 vouch_err rt_sandbox_enter(void);
 
 #endif

@@ -13,6 +13,15 @@
  * In the confidential-VM backend (--backend cvm, cvm_agent.h) the agent has
  * no secret: REPORT returns a configfs-tsm hardware report bound to that
  * identity (include/vouch/cvm.h) and SEAL_KEY is refused as UNSUPPORTED.
+ *
+ * The enclave process (enclave_setup) runs in three steps, and no enclave
+ * code runs before the second:
+ *   1. no filter (loader code only): NO_NEW_PRIVS, heap and call-channel
+ *      mappings, crypto warm-up, the sealed memfd holding the .so;
+ *   2. stage 1 of the sandbox (sandbox.c), installed just before dlopen:
+ *      dlopen with the enclave's constructors (DT_INIT, .init_array), the
+ *      worker threads' start, RLIMIT_AS and loading stage 2;
+ *   3. stage 2, the final allow-list: the init hook and every ecall.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -249,6 +258,18 @@ static vouch_err load_so(const uint8_t *so, size_t so_len)
         goto out;
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    /* dlopen opens the path again and maps that new descriptor, which gets
+     * the lowest free number: the only one stage 1 lets be mapped
+     * executable. */
+    int exec_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (exec_fd < 0)
+        goto out;
+    close(exec_fd);
+    /* From here on enclave code runs (constructors, DT_INIT/.init_array,
+     * during dlopen): stage 1 of the sandbox first. */
+    err = rt_sandbox_enter_loading(exec_fd);
+    if (err != VOUCH_OK)
+        goto out;
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     err = VOUCH_ERR_ENCLAVE;
     if (!h) {
@@ -274,8 +295,9 @@ out:
     return err;
 }
 
-/* Start-up of the enclave process. Returns the status sent to the host and
- * the channel memfd in *chan_fd. */
+/* Start-up of the enclave process (the three steps in the comment at the
+ * top). Returns the status sent to the host and the channel memfd in
+ * *chan_fd. */
 static vouch_err enclave_setup(struct vouch_enclave_image *img, int *chan_fd)
 {
     struct rt_state *rs = &vouch_rt_state;
@@ -286,10 +308,8 @@ static vouch_err enclave_setup(struct vouch_enclave_image *img, int *chan_fd)
 
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         return VOUCH_ERR_INTERNAL;
-    vouch_enclave_image_so(img, &so, &so_len);
-    err = load_so(so, so_len);
-    if (err != VOUCH_OK)
-        return err;
+    /* Everything that needs more than stage 1 of the sandbox allows (memfds,
+     * the crypto library's files) happens before the enclave is loaded. */
     err = rt_heap_init((size_t)cfg->heap_size);
     if (err != VOUCH_OK)
         return err;
@@ -318,9 +338,15 @@ static vouch_err enclave_setup(struct vouch_enclave_image *img, int *chan_fd)
     err = warm_up_crypto();
     if (err != VOUCH_OK)
         return err;
+    /* Stage 1 from here: load_so installs it just before dlopen. */
+    vouch_enclave_image_so(img, &so, &so_len);
+    err = load_so(so, so_len);
+    if (err != VOUCH_OK)
+        return err;
     err = rt_workers_start((size_t)cfg->stack_size);
     if (err != VOUCH_OK)
         return err;
+    /* Stage 2: the final allow-list. */
     err = rt_sandbox_enter();
     if (err != VOUCH_OK)
         return err;

@@ -171,9 +171,10 @@ answer:
     post_to_host(s, VOUCH_CHAN_DONE);
 }
 
-/* Workers that have reached their loop. The sandbox must not close while a
- * thread is still in its start-up code (glibc, the sanitizer runtime), which
- * makes system calls outside the allow-list. */
+/* Workers that have reached their loop. The final sandbox (stage 2) must not
+ * close while a thread is still in its start-up code (glibc, the sanitizer
+ * runtime), which makes system calls outside the final allow-list; the
+ * workers start under stage 1 (sandbox.c), which allows them. */
 static uint32_t workers_ready;
 
 static void *worker_main(void *arg)
@@ -201,7 +202,7 @@ vouch_err rt_workers_start(size_t stack_size)
         goto out;
     for (unsigned i = 0; i < rs->threads; i++) {
         /* Worker state and private buffers: allocated now, before the
-         * sandbox, outside the heap budget. */
+         * final sandbox, outside the heap budget. */
         /* The worker's state in its own page, then the page-aligned buffers
          * (stubs may read them as aligned structures). */
         _Static_assert(sizeof(struct worker) <= VOUCH_CHAN_PAGE, "worker state fits a page");
