@@ -14,9 +14,10 @@
  *           vouch_atls_mem_write(m, reply, len);
  *           vouch_atls_mem_pull(m, out, cap, &len);       (records for the peer)
  *
- * Only server contexts without a peer verifier are accepted (the enclave
- * proves itself to its client; the client is not attested): mutual attested
- * TLS uses vouch_atls_handshake over a socket.
+ * Either end works: a server context (with a verifier it requires and checks
+ * the client's attested certificate: mutual attested TLS) or a client
+ * context (which always verifies the server; with a credential it also
+ * proves itself). A client pushes 0 bytes first to produce its hello.
  *
  * Not thread-safe: one connection is used by one thread at a time.
  */
@@ -34,23 +35,31 @@ extern "C" {
 
 struct vouch_atls_mem;
 
-/** A server connection on @p ctx (which must outlive it). INVAL for a client
- *  context or one with a peer verifier. */
+/** A connection on @p ctx (which must outlive it), the context's side. */
 VOUCH_NODISCARD VOUCH_API vouch_err vouch_atls_mem_new(struct vouch_atls_ctx *ctx,
                                                        struct vouch_atls_mem **out);
 
 /**
  * Hands @p len bytes received from the peer to the connection and advances
  * the handshake as far as they allow (len 0 just advances it). IO when the
- * handshake failed or the peer's records are invalid (the connection is then
- * dead: every later call fails), TOO_LARGE above VOUCH_MAX_ATLS_MEM_PENDING
- * unread bytes.
+ * handshake failed or the peer's records are invalid, the verifier's error
+ * (vouch_atls_verify_cert) when it refused the peer's certificate (the
+ * connection is then dead: every later call fails), TOO_LARGE above
+ * VOUCH_MAX_ATLS_MEM_PENDING unread bytes.
  */
 VOUCH_NODISCARD VOUCH_API vouch_err vouch_atls_mem_push(struct vouch_atls_mem *m, const void *in,
                                                         size_t len);
 
 /** True once the handshake has completed. */
 VOUCH_API bool vouch_atls_mem_established(const struct vouch_atls_mem *m);
+
+/** The verified peer (borrowed, valid until free) once established; NULL
+ *  for a context without a verifier. */
+VOUCH_API const struct vouch_atls_peer *vouch_atls_mem_peer(const struct vouch_atls_mem *m);
+
+/** Why the verifier refused the peer ("" when it did not), after push failed
+ *  with the verifier's error. Borrowed, valid until free. */
+VOUCH_API const char *vouch_atls_mem_detail(const struct vouch_atls_mem *m);
 
 /**
  * Takes up to @p cap bytes of records for the peer into @p out (*len = how

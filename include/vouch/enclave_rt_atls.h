@@ -15,6 +15,14 @@
  * 2.23.133.5.4.9. A client checks it with atls.h's verifier (the platform CA
  * as trust anchor, the expected measurement or signer).
  *
+ * vouch_rt_atls_mutual_new makes either end of a mutual attested TLS
+ * connection, typically between two enclaves whose hosts relay the records:
+ * the enclave presents a certificate made the same way and requires the
+ * peer's, checked against what the enclave passes in struct
+ * vouch_rt_atls_expect (the platform CA, the expected measurement or
+ * signer). The check runs in the enclave, so the host cannot vouch for a
+ * peer it made up. A client pushes 0 bytes first to produce its hello.
+ *
  * These functions are exported by vouch-enclave-loader, like the rest of
  * vouch_rt_* (they run libvouch's TLS code in the enclave process; its
  * allocations come from the process heap, not the enclave's budgeted heap).
@@ -31,6 +39,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <vouch/enclave_rt.h>
 #include <vouch/err.h>
 
 #ifdef __cplusplus
@@ -47,8 +56,37 @@ struct vouch_rt_atls;
 VOUCH_NODISCARD vouch_err vouch_rt_atls_server_new(const char *common_name, uint32_t lifetime,
                                                    struct vouch_rt_atls **out);
 
-/** Bytes from the client; advances the handshake. IO when it failed (the
- *  alert for the client can still be pulled). */
+/* What an enclave requires of its peer's attested certificate. */
+struct vouch_rt_atls_expect {
+    const uint8_t *ca; /* the software TEE CA, PEM or DER (required) */
+    size_t ca_len;
+    const uint8_t *measurement; /* 32 bytes, or NULL: any */
+    const uint8_t *signer_id;   /* 32 bytes, or NULL: any */
+    int allow_debug;            /* 0: debug enclaves are refused */
+};
+
+/**
+ * Like vouch_rt_atls_server_new, for the server (@p server nonzero) or the
+ * client end of mutual attested TLS: the peer must present an attested
+ * certificate that matches @p peer (copied; nothing is borrowed). INVAL
+ * without @p peer or its CA, PARSE when the CA does not parse.
+ */
+VOUCH_NODISCARD vouch_err vouch_rt_atls_mutual_new(int server, const char *common_name,
+                                                   uint32_t lifetime,
+                                                   const struct vouch_rt_atls_expect *peer,
+                                                   struct vouch_rt_atls **out);
+
+/** The verified peer's identity, once established. NOT_FOUND before, or
+ *  for a server that does not check its clients. */
+VOUCH_NODISCARD vouch_err vouch_rt_atls_peer(const struct vouch_rt_atls *s,
+                                             struct vouch_rt_identity *out);
+
+/** Why the peer was refused ("" when it was not); borrowed. */
+const char *vouch_rt_atls_detail(const struct vouch_rt_atls *s);
+
+/** Bytes from the peer; advances the handshake. IO when it failed, the
+ *  verifier's error (POLICY: another identity) when the peer's certificate
+ *  was refused (the alert for the peer can still be pulled). */
 VOUCH_NODISCARD vouch_err vouch_rt_atls_push(struct vouch_rt_atls *s, const void *in, size_t len);
 
 /** 1 once the handshake has completed, else 0. */

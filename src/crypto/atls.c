@@ -540,3 +540,41 @@ void vouch_atls_conn_free(struct vouch_atls_conn *c)
     vouch_atls_peer_free(&c->peer);
     vouch_free(c);
 }
+
+/* ---- connections driven by atls_mem.c ---- */
+
+vouch_err vouch__atls_conn_attach(struct vouch_atls_ctx *ctx, SSL *ssl,
+                                  struct vouch_atls_conn **out)
+{
+    struct vouch_atls_conn *conn = NULL;
+
+    if (!out)
+        return VOUCH_ERR_INVAL;
+    *out = NULL;
+    if (!ctx || !ssl)
+        return VOUCH_ERR_INVAL;
+    if (!(conn = vouch_calloc(1, sizeof(*conn))))
+        return VOUCH_ERR_NOMEM;
+    /* conn->ssl stays NULL: the memory connection owns and frees the SSL. */
+    conn->ctx = ctx;
+    conn->verify_rc = VOUCH_ERR_VERIFY;
+    if (SSL_set_app_data(ssl, conn) != 1) {
+        vouch_free(conn);
+        return vouch__ossl_fail("atls_conn_attach");
+    }
+    *out = conn;
+    return VOUCH_OK;
+}
+
+vouch_err vouch__atls_conn_status(const struct vouch_atls_conn *c, const char **detail)
+{
+    *detail = "";
+    if (!c)
+        return VOUCH_ERR_INVAL;
+    if (!c->ctx->has_verifier || c->verified)
+        return VOUCH_OK;
+    /* Empty when the callback never ran (no certificate, or the handshake
+     * failed before it). */
+    *detail = c->detail;
+    return c->verify_rc;
+}

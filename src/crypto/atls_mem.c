@@ -14,8 +14,9 @@
 
 struct vouch_atls_mem {
     SSL *ssl;
-    BIO *rbio; /* peer -> engine; owned by ssl */
-    BIO *wbio; /* engine -> peer; owned by ssl */
+    BIO *rbio;                  /* peer -> engine; owned by ssl */
+    BIO *wbio;                  /* engine -> peer; owned by ssl */
+    struct vouch_atls_conn *vc; /* the verify callback's record (verifying contexts) */
     bool established;
     bool dead;
 };
@@ -25,15 +26,14 @@ vouch_err vouch_atls_mem_new(struct vouch_atls_ctx *ctx, struct vouch_atls_mem *
     struct vouch_atls_mem *m = NULL;
     SSL_CTX *sctx = vouch_atls_ctx_native(ctx);
     vouch_err rc = VOUCH_ERR_CRYPTO;
+    bool server;
 
     if (!out)
         return VOUCH_ERR_INVAL;
     *out = NULL;
-    /* A verifying context's callback expects the socket connection's state
-     * as the SSL's app data; this file has none, so such contexts are out. */
-    if (!sctx || SSL_CTX_get_verify_mode(sctx) != SSL_VERIFY_NONE ||
-        SSL_CTX_get_ssl_method(sctx) != TLS_server_method())
+    if (!sctx)
         return VOUCH_ERR_INVAL;
+    server = SSL_CTX_get_ssl_method(sctx) == TLS_server_method();
     if (!(m = vouch_calloc(1, sizeof(*m))))
         return VOUCH_ERR_NOMEM;
     vouch__ossl_begin();
@@ -47,12 +47,22 @@ vouch_err vouch_atls_mem_new(struct vouch_atls_ctx *ctx, struct vouch_atls_mem *
     BIO_set_mem_eof_return(m->rbio, -1);
     BIO_set_mem_eof_return(m->wbio, -1);
     SSL_set_bio(m->ssl, m->rbio, m->wbio);
-    SSL_set_accept_state(m->ssl);
+    /* A verifying context's callback records the peer's claims in a
+     * connection record found as the SSL's app data. */
+    if (SSL_CTX_get_verify_mode(sctx) != SSL_VERIFY_NONE) {
+        rc = vouch__atls_conn_attach(ctx, m->ssl, &m->vc);
+        if (rc != VOUCH_OK)
+            goto out;
+    }
+    if (server)
+        SSL_set_accept_state(m->ssl);
+    else
+        SSL_set_connect_state(m->ssl);
     *out = m;
     m = NULL;
     rc = VOUCH_OK;
 out:
-    if (rc != VOUCH_OK)
+    if (rc == VOUCH_ERR_CRYPTO)
         rc = vouch__ossl_fail("atls_mem_new");
     vouch_atls_mem_free(m);
     return rc;
@@ -76,6 +86,13 @@ vouch_err vouch_atls_mem_push(struct vouch_atls_mem *m, const void *in, size_t l
         return VOUCH_OK;
     int r = SSL_do_handshake(m->ssl);
     if (r == 1) {
+        const char *why = NULL;
+        vouch_err v = m->vc ? vouch__atls_conn_status(m->vc, &why) : VOUCH_OK;
+        /* Never trust a handshake that skipped the verify callback. */
+        if (v != VOUCH_OK) {
+            m->dead = true;
+            return v;
+        }
         m->established = true;
         return VOUCH_OK;
     }
@@ -83,10 +100,26 @@ vouch_err vouch_atls_mem_push(struct vouch_atls_mem *m, const void *in, size_t l
         ERR_clear_error();
         return VOUCH_OK;
     }
-    /* The alert for the peer, if any, is already in wbio: still pullable. */
+    /* The alert for the peer, if any, is already in wbio: still pullable.
+     * A refused peer certificate reports the verifier's error. */
     m->dead = true;
     vouch__ossl_drain("atls_mem_handshake");
-    return VOUCH_ERR_IO;
+    const char *why = "";
+    vouch_err v = m->vc ? vouch__atls_conn_status(m->vc, &why) : VOUCH_OK;
+    return v != VOUCH_OK && why[0] ? v : VOUCH_ERR_IO;
+}
+
+const struct vouch_atls_peer *vouch_atls_mem_peer(const struct vouch_atls_mem *m)
+{
+    return m && m->established && m->vc ? vouch_atls_conn_peer(m->vc) : NULL;
+}
+
+const char *vouch_atls_mem_detail(const struct vouch_atls_mem *m)
+{
+    const char *why = "";
+    if (m && m->vc && vouch__atls_conn_status(m->vc, &why) == VOUCH_OK)
+        why = "";
+    return why ? why : "";
 }
 
 bool vouch_atls_mem_established(const struct vouch_atls_mem *m)
@@ -172,6 +205,7 @@ void vouch_atls_mem_free(struct vouch_atls_mem *m)
     if (!m)
         return;
     SSL_free(m->ssl);
+    vouch_atls_conn_free(m->vc);
     vouch__ossl_drain("atls_mem_free");
     vouch_free(m);
 }

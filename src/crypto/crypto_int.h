@@ -82,4 +82,16 @@ VOUCH_NODISCARD vouch_err vouch__pubkey_wrap(EVP_PKEY *pkey, struct vouch_pubkey
  * connection under its transport when its handshake completes. */
 void vouch_tls_peer_on_info(const SSL *ssl, int where, int ret);
 
+/* atls.c, for atls_mem.c: the verify callback of a verifying attested TLS
+ * context records its result in a struct vouch_atls_conn found as the SSL's
+ * app data. attach makes one that does not own @p ssl (vouch_atls_conn_free
+ * releases it); status is VOUCH_OK once a verifier accepted the peer (or the
+ * context has none), else the verifier's error with @p detail saying why. */
+struct vouch_atls_ctx;
+struct vouch_atls_conn;
+VOUCH_NODISCARD vouch_err vouch__atls_conn_attach(struct vouch_atls_ctx *ctx, SSL *ssl,
+                                                  struct vouch_atls_conn **out);
+VOUCH_NODISCARD vouch_err vouch__atls_conn_status(const struct vouch_atls_conn *c,
+                                                  const char **detail);
+
 #endif

@@ -14,6 +14,10 @@
 #   - `vouch-sample-host tls`: attested TLS whose server end is in the enclave
 #     verifies and carries the enclave's reply; a wrong expected measurement
 #     and another platform's CA fail the handshake;
+#   - `vouch-sample-host tls-pair`: mutual attested TLS between two instances
+#     of the enclave relayed by the host; each sees the other's measurement,
+#     the client gets the server's reply; either side expecting another
+#     measurement, or another platform's CA, fails the handshake;
 #   - seal/unseal round trip, a tampered blob is refused.
 # $1 = the vouch binary (vouch-attestd, vouch-sample-host and the signed image
 # vouch_sample.enclave sit next to it), $2 = the testdata dir (unused).
@@ -187,6 +191,27 @@ host tls --sim-ca "$VEC/other-ca.pem" >"$T/out" 2>"$T/err"
 rc=$?
 check "tls: another platform's CA refused" test "$rc" != 0 -a ! -s "$T/out"
 check "tls: another platform's CA: chain" grep -q 'not a trusted software TEE CA' "$T/err"
+
+# Mutual attested TLS between two instances of the enclave, relayed by the host.
+host tls-pair --sim-ca "$T/platform/ca.pem" --mrenclave "$MR" >"$T/pair.json" 2>"$T/err"
+check "tls-pair: mutual handshake" jqt '.mutual == true' "$T/pair.json"
+check "tls-pair: the server enclave saw the client's measurement" \
+    jqt --arg m "$MR" '.server.peer_mrenclave == $m and .client.mrenclave == $m' "$T/pair.json"
+check "tls-pair: the client enclave saw the server's measurement" \
+    jqt --arg m "$MR" '.client.peer_mrenclave == $m and .server.mrenclave == $m' "$T/pair.json"
+check "tls-pair: the client enclave got the server enclave's reply" \
+    jqt --arg p "${MR:0:8}" '.client.reply | contains("client enclave " + $p) and startswith("enclave " + $p)' \
+    "$T/pair.json"
+for side in server client; do
+    host tls-pair --sim-ca "$T/platform/ca.pem" --$side-expects "$(printf '%064d' 0)" >"$T/out" 2>"$T/err"
+    rc=$?
+    check "tls-pair: $side expecting another measurement fails" test "$rc" != 0 -a ! -s "$T/out"
+    check "tls-pair: the $side enclave says why" \
+        grep -q "the $side enclave refused: rejected by policy: .*measurement" "$T/err"
+done
+host tls-pair --sim-ca "$VEC/other-ca.pem" >"$T/out" 2>"$T/err"
+rc=$?
+check "tls-pair: another platform's CA refused" test "$rc" != 0 -a ! -s "$T/out"
 
 # Sealing through the sample.
 head -c 300 /dev/urandom >"$T/secret"

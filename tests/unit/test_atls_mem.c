@@ -1,7 +1,9 @@
 /* Attested TLS over memory buffers (vouch/atls_mem.h): the server end driven
  * by pushing and pulling bytes, against a real attested TLS client over a
  * socketpair whose other end this test relays by hand, as an enclave's host
- * does. Also: contexts it refuses, garbage from the peer, the pending limit. */
+ * does; mutual attested TLS with both ends in memory (two enclaves whose host
+ * relays), including each side refusing the other's measurement. Also: bad
+ * arguments, garbage from the peer, the pending limit. */
 #include "testutil.h"
 
 #include <pthread.h>
@@ -28,13 +30,14 @@ static const struct vouch_sim_identity id_a = {
 static const struct vouch_sim_identity id_b = {
     .measurement = {0xb2, [31] = 0xb2}, .signer_id = {0x5a}, .product_id = 1, .svn = 2};
 
+/* Signs as @p ctx's identity (a struct vouch_sim_identity), id_a when NULL. */
 static vouch_err get_evidence(void *ctx, const uint8_t rd[64], uint8_t *ev, size_t cap,
                               size_t *ev_len)
 {
-    (void)ctx;
     uint8_t *buf = NULL;
     size_t len = 0;
-    vouch_err rc = vouch_sim_report_sign(plat, &id_a, rd, T0, &buf, &len);
+    const struct vouch_sim_identity *id = ctx ? ctx : &id_a;
+    vouch_err rc = vouch_sim_report_sign(plat, id, rd, T0, &buf, &len);
     if (rc != VOUCH_OK)
         return rc;
     if (len > cap) {
@@ -210,23 +213,139 @@ static void test_mem_client_refuses(void **state)
     assert_false(established);
 }
 
+/* ---- mutual attested TLS, both ends in memory (two enclaves) ---- */
+
+/* Moves everything pending from @p from to @p to; returns @p to's push. */
+static vouch_err shuttle(struct vouch_atls_mem *from, struct vouch_atls_mem *to)
+{
+    uint8_t buf[16384];
+    size_t n = 0;
+    vouch_err rc = VOUCH_OK;
+    do {
+        assert_int_equal(vouch_atls_mem_pull(from, buf, sizeof buf, &n), VOUCH_OK);
+        if (n && rc == VOUCH_OK)
+            rc = vouch_atls_mem_push(to, buf, n);
+    } while (n > 0);
+    return rc;
+}
+
+/* Server signed as id_a expecting @p client_expect, client signed as id_b
+ * expecting @p server_expect; relays until both are done. */
+static void run_mutual(const struct vouch_sim_identity *client_expect,
+                       const struct vouch_sim_identity *server_expect, vouch_err *server_rc,
+                       vouch_err *client_rc, bool exchange)
+{
+    struct vouch_atls_cred_spec sa = {.common_name = "server",
+                                      .now = T0,
+                                      .lifetime = 3600,
+                                      .evidence = get_evidence,
+                                      .evidence_ctx = (void *)&id_a};
+    struct vouch_atls_cred_spec sb = sa;
+    struct vouch_atls_cred *ca = NULL, *cb = NULL;
+    struct vouch_atls_ctx *sctx = NULL, *cctx = NULL;
+    struct vouch_atls_mem *srv = NULL, *cli = NULL;
+    struct vouch_atls_verifier vs = {.now = T0 + 10,
+                                     .sim_anchors = &anchor,
+                                     .n_sim_anchors = 1,
+                                     .measurement = client_expect->measurement,
+                                     .allow_debug = true};
+    struct vouch_atls_verifier vc = vs;
+    vc.measurement = server_expect->measurement;
+    sb.common_name = "client";
+    sb.evidence_ctx = (void *)&id_b;
+    assert_int_equal(vouch_atls_cred_new(&sa, &ca), VOUCH_OK);
+    assert_int_equal(vouch_atls_cred_new(&sb, &cb), VOUCH_OK);
+    assert_int_equal(vouch_atls_ctx_new(true, ca, &vs, &sctx), VOUCH_OK);
+    assert_int_equal(vouch_atls_ctx_new(false, cb, &vc, &cctx), VOUCH_OK);
+    assert_int_equal(vouch_atls_mem_new(sctx, &srv), VOUCH_OK);
+    assert_int_equal(vouch_atls_mem_new(cctx, &cli), VOUCH_OK);
+
+    /* The client speaks first: its hello comes from pushing nothing. */
+    *client_rc = vouch_atls_mem_push(cli, NULL, 0);
+    *server_rc = VOUCH_OK;
+    for (int round = 0; round < 8 && *client_rc == VOUCH_OK && *server_rc == VOUCH_OK; round++) {
+        *server_rc = shuttle(cli, srv);
+        if (*server_rc == VOUCH_OK)
+            *client_rc = shuttle(srv, cli);
+        if (vouch_atls_mem_established(srv) && vouch_atls_mem_established(cli))
+            break;
+    }
+    if (*server_rc != VOUCH_OK) {
+        /* The refusal's alert still reaches the client, whose handshake had
+         * already completed (TLS 1.3): its next read fails. */
+        char buf[16];
+        size_t n = 0;
+        assert_string_not_equal(vouch_atls_mem_detail(srv), "");
+        assert_null(vouch_atls_mem_peer(srv));
+        assert_int_equal(shuttle(srv, cli), VOUCH_OK);
+        assert_int_equal(vouch_atls_mem_read(cli, buf, sizeof buf, &n), VOUCH_ERR_IO);
+    }
+    if (*server_rc == VOUCH_OK && *client_rc == VOUCH_OK) {
+        assert_true(vouch_atls_mem_established(srv));
+        assert_true(vouch_atls_mem_established(cli));
+        const struct vouch_atls_peer *ps = vouch_atls_mem_peer(srv);
+        const struct vouch_atls_peer *pc = vouch_atls_mem_peer(cli);
+        assert_non_null(ps);
+        assert_non_null(pc);
+        /* Each end sees the other's measurement. */
+        assert_memory_equal(ps->id.measurement, id_b.measurement, 32);
+        assert_memory_equal(pc->id.measurement, id_a.measurement, 32);
+        assert_non_null(ps->claims);
+        assert_non_null(pc->claims);
+        if (exchange) {
+            char got[6] = {0};
+            size_t n = 0;
+            assert_int_equal(vouch_atls_mem_write(cli, "hello", 5), VOUCH_OK);
+            assert_int_equal(shuttle(cli, srv), VOUCH_OK);
+            assert_int_equal(vouch_atls_mem_read(srv, got, 5, &n), VOUCH_OK);
+            assert_int_equal(n, 5);
+            assert_string_equal(got, "hello");
+        }
+    }
+    vouch_atls_mem_free(srv);
+    vouch_atls_mem_free(cli);
+    vouch_atls_ctx_free(sctx);
+    vouch_atls_ctx_free(cctx);
+    vouch_atls_cred_free(ca);
+    vouch_atls_cred_free(cb);
+}
+
+static void test_mem_mutual(void **state)
+{
+    vouch_err s = VOUCH_ERR_INTERNAL, c = VOUCH_ERR_INTERNAL;
+    (void)state;
+    run_mutual(&id_b, &id_a, &s, &c, true);
+    assert_int_equal(s, VOUCH_OK);
+    assert_int_equal(c, VOUCH_OK);
+}
+
+/* The server expects another client measurement: it refuses with the
+ * verifier's error and the client gets the alert. */
+static void test_mem_mutual_server_refuses(void **state)
+{
+    vouch_err s = VOUCH_OK, c = VOUCH_OK;
+    (void)state;
+    run_mutual(&id_a, &id_a, &s, &c, false);
+    assert_int_equal(s, VOUCH_ERR_POLICY);
+}
+
+/* The client expects another server measurement: the client refuses. */
+static void test_mem_mutual_client_refuses(void **state)
+{
+    vouch_err s = VOUCH_OK, c = VOUCH_OK;
+    (void)state;
+    run_mutual(&id_b, &id_b, &s, &c, false);
+    assert_int_equal(c, VOUCH_ERR_POLICY);
+    assert_int_equal(s, VOUCH_OK);
+}
+
 static void test_mem_refused_contexts(void **state)
 {
-    struct vouch_atls_cred *cred = make_cred();
-    struct vouch_atls_ctx *cctx = NULL, *mctx = NULL;
     struct vouch_atls_mem *m = (struct vouch_atls_mem *)1;
-    struct vouch_atls_verifier v = {.now = T0, .sim_anchors = &anchor, .n_sim_anchors = 1};
     (void)state;
-    assert_int_equal(vouch_atls_ctx_new(false, NULL, &v, &cctx), VOUCH_OK);
-    assert_int_equal(vouch_atls_mem_new(cctx, &m), VOUCH_ERR_INVAL);
-    assert_null(m);
-    /* A server that verifies clients (mutual attested TLS) is refused too. */
-    assert_int_equal(vouch_atls_ctx_new(true, cred, &v, &mctx), VOUCH_OK);
-    assert_int_equal(vouch_atls_mem_new(mctx, &m), VOUCH_ERR_INVAL);
     assert_int_equal(vouch_atls_mem_new(NULL, &m), VOUCH_ERR_INVAL);
-    vouch_atls_ctx_free(cctx);
-    vouch_atls_ctx_free(mctx);
-    vouch_atls_cred_free(cred);
+    assert_null(m);
+    assert_int_equal(vouch_atls_mem_new(NULL, NULL), VOUCH_ERR_INVAL);
 }
 
 static void test_mem_garbage_and_limits(void **state)
@@ -275,6 +394,9 @@ int main(void)
         cmocka_unit_test(test_mem_handshake_and_exchange),
         cmocka_unit_test(test_mem_client_refuses),
         cmocka_unit_test(test_mem_refused_contexts),
+        cmocka_unit_test(test_mem_mutual),
+        cmocka_unit_test(test_mem_mutual_server_refuses),
+        cmocka_unit_test(test_mem_mutual_client_refuses),
         cmocka_unit_test(test_mem_garbage_and_limits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

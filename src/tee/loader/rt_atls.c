@@ -2,13 +2,15 @@
  * vouch_rt_atls_*: attested TLS terminated inside the enclave process
  * (include/vouch/enclave_rt_atls.h). A thin layer over atls.h and
  * atls_mem.h whose evidence comes from this enclave's platform agent, so the
- * certificate can only ever claim the identity the loader measured.
+ * certificate can only ever claim the identity the loader measured. Either
+ * end may verify its peer (mutual attested TLS between two enclaves).
  */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <vouch/atls.h>
 #include <vouch/atls_mem.h>
+#include <vouch/crypto.h>
 #include <vouch/enclave_rt.h>
 #include <vouch/enclave_rt_atls.h>
 #include <vouch/limits.h>
@@ -31,6 +33,10 @@ struct vouch_rt_atls {
     struct vouch_atls_cred *cred;
     struct vouch_atls_ctx *ctx;
     struct vouch_atls_mem *conn;
+    /* The peer verifier's borrowed state (must outlive ctx). */
+    struct vouch_x509 *anchor;
+    uint8_t measurement[32];
+    uint8_t signer_id[32];
 };
 
 /* The atls.h evidence callback: the agent signs the report data (the key
@@ -54,13 +60,16 @@ static vouch_err agent_evidence(void *ctx, const uint8_t report_data[VOUCH_SIM_R
     return err;
 }
 
-vouch_err vouch_rt_atls_server_new(const char *common_name, uint32_t lifetime,
-                                   struct vouch_rt_atls **out)
+/* One connection: @p server or client, checking the peer against @p peer
+ * (NULL only for a server that does not check its clients). */
+static vouch_err rt_atls_new(bool server, const char *common_name, uint32_t lifetime,
+                             const struct vouch_rt_atls_expect *peer, struct vouch_rt_atls **out)
 {
     if (!out)
         return VOUCH_ERR_INVAL;
     *out = NULL;
-    if (!common_name || lifetime == 0 || lifetime > VOUCH_ATLS_CERT_MAX_LIFETIME)
+    if (!common_name || lifetime == 0 || lifetime > VOUCH_ATLS_CERT_MAX_LIFETIME ||
+        (!server && !peer) || (peer && (!peer->ca || peer->ca_len == 0)))
         return VOUCH_ERR_INVAL;
     struct vouch_rt_atls *s = vouch_calloc(1, sizeof *s);
     if (!s)
@@ -71,9 +80,26 @@ vouch_err vouch_rt_atls_server_new(const char *common_name, uint32_t lifetime,
         .lifetime = (int64_t)lifetime,
         .evidence = agent_evidence,
     };
-    vouch_err err = vouch_atls_cred_new(&spec, &s->cred);
+    struct vouch_atls_verifier v = {.now = spec.now};
+    vouch_err err = VOUCH_OK;
+    if (peer) {
+        err = vouch_x509_parse(peer->ca, peer->ca_len, &s->anchor);
+        v.sim_anchors = &s->anchor;
+        v.n_sim_anchors = 1;
+        if (peer->measurement) {
+            memcpy(s->measurement, peer->measurement, sizeof s->measurement);
+            v.measurement = s->measurement;
+        }
+        if (peer->signer_id) {
+            memcpy(s->signer_id, peer->signer_id, sizeof s->signer_id);
+            v.signer_id = s->signer_id;
+        }
+        v.allow_debug = peer->allow_debug != 0;
+    }
     if (err == VOUCH_OK)
-        err = vouch_atls_ctx_new(true, s->cred, NULL, &s->ctx);
+        err = vouch_atls_cred_new(&spec, &s->cred);
+    if (err == VOUCH_OK)
+        err = vouch_atls_ctx_new(server, s->cred, peer ? &v : NULL, &s->ctx);
     if (err == VOUCH_OK)
         err = vouch_atls_mem_new(s->ctx, &s->conn);
     if (err != VOUCH_OK) {
@@ -82,6 +108,45 @@ vouch_err vouch_rt_atls_server_new(const char *common_name, uint32_t lifetime,
     }
     *out = s;
     return VOUCH_OK;
+}
+
+vouch_err vouch_rt_atls_server_new(const char *common_name, uint32_t lifetime,
+                                   struct vouch_rt_atls **out)
+{
+    return rt_atls_new(true, common_name, lifetime, NULL, out);
+}
+
+vouch_err vouch_rt_atls_mutual_new(int server, const char *common_name, uint32_t lifetime,
+                                   const struct vouch_rt_atls_expect *peer,
+                                   struct vouch_rt_atls **out)
+{
+    if (!peer) {
+        if (out)
+            *out = NULL;
+        return VOUCH_ERR_INVAL;
+    }
+    return rt_atls_new(server != 0, common_name, lifetime, peer, out);
+}
+
+vouch_err vouch_rt_atls_peer(const struct vouch_rt_atls *s, struct vouch_rt_identity *out)
+{
+    if (!s || !out)
+        return VOUCH_ERR_INVAL;
+    memset(out, 0, sizeof *out);
+    const struct vouch_atls_peer *p = vouch_atls_mem_peer(s->conn);
+    if (!p)
+        return VOUCH_ERR_NOT_FOUND;
+    memcpy(out->measurement, p->id.measurement, sizeof out->measurement);
+    memcpy(out->signer_id, p->id.signer_id, sizeof out->signer_id);
+    out->product_id = p->id.product_id;
+    out->svn = p->id.svn;
+    out->debug = p->id.debug;
+    return VOUCH_OK;
+}
+
+const char *vouch_rt_atls_detail(const struct vouch_rt_atls *s)
+{
+    return s ? vouch_atls_mem_detail(s->conn) : "";
 }
 
 vouch_err vouch_rt_atls_push(struct vouch_rt_atls *s, const void *in, size_t len)
@@ -129,5 +194,6 @@ void vouch_rt_atls_free(struct vouch_rt_atls *s)
     vouch_atls_mem_free(s->conn);
     vouch_atls_ctx_free(s->ctx);
     vouch_atls_cred_free(s->cred);
+    vouch_x509_free(s->anchor);
     vouch_free(s);
 }

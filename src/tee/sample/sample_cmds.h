@@ -16,4 +16,11 @@ int sample_cmd_attest(struct vouch_enclave *e, int argc, char **argv);
 /* tls --sim-ca PEM [--mrenclave HEX] [--message TEXT] */
 int sample_cmd_tls(struct vouch_enclave *e, int argc, char **argv);
 
+/* tls-pair --sim-ca PEM [--mrenclave HEX] [--server-expects HEX]
+ * [--client-expects HEX]: starts a second instance of @p image (with @p cfg)
+ * and runs mutual attested TLS between the two enclaves (@p e the server),
+ * relaying their records. */
+int sample_cmd_tls_pair(struct vouch_enclave *e, const char *image,
+                        const struct vouch_enclave_config *cfg, int argc, char **argv);
+
 #endif

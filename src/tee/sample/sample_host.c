@@ -16,6 +16,9 @@
  *   tls --sim-ca PEM [--mrenclave HEX] [--message TEXT]
  *                                   attested TLS to the enclave's own TLS end
  *                                   (sample_tls.c)
+ *   tls-pair --sim-ca PEM [--mrenclave HEX] [--server-expects HEX] [--client-expects HEX]
+ *                                   mutual attested TLS between this enclave and
+ *                                   a second instance (sample_tls.c)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +47,8 @@ static int usage(void)
                     "greet NAME | identity | evidence HEX OUT | seal unique|product IN OUT | "
                     "unseal IN OUT | ping N | attest --service URL [--cacert PEM] "
                     "[--policy FILE] [--data TEXT] | tls --sim-ca PEM [--mrenclave HEX] "
-                    "[--message TEXT]\n");
+                    "[--message TEXT] | tls-pair --sim-ca PEM [--mrenclave HEX] "
+                    "[--server-expects HEX] [--client-expects HEX]\n");
     return 2;
 }
 
@@ -219,7 +223,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "cannot start the enclave %s: %s\n", argv[i], vouch_strerror(err));
         return 1;
     }
-    int rc = run(e, argc - i - 1, argv + i + 1);
+    int rc = strcmp(argv[i + 1], "tls-pair") == 0
+                 ? sample_cmd_tls_pair(e, argv[i], &cfg, argc - i - 1, argv + i + 1)
+                 : run(e, argc - i - 1, argv + i + 1);
     vouch_enclave_terminate(e);
     return rc;
 }

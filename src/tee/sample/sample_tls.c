@@ -255,3 +255,183 @@ out:
     vouch_x509_free(ca);
     return rc;
 }
+
+/* ---- tls-pair: mutual attested TLS between two sample enclaves ---- */
+
+static int pair_usage(void)
+{
+    fprintf(stderr, "usage: vouch-sample-host IMAGE tls-pair --sim-ca PEM [--mrenclave HEX] "
+                    "[--server-expects HEX] [--client-expects HEX]\n");
+    return 2;
+}
+
+static vouch_err ecall_rc(vouch_err t, int r)
+{
+    if (t != VOUCH_OK)
+        return t;
+    return r == 0                               ? VOUCH_OK
+           : r > 0 && r < (int)VOUCH_ERR__COUNT ? (vouch_err)r
+                                                : VOUCH_ERR_INTERNAL;
+}
+
+/* Hands @p in to enclave @p e and collects everything it queues for the peer
+ * into @p out (*out_len bytes; TOO_LARGE past @p cap). The enclave's own
+ * verdict goes to *@p enclave_rc (the first error it reports). */
+static vouch_err pair_step(struct vouch_enclave *e, const uint8_t *in, size_t in_len, uint8_t *out,
+                           size_t cap, size_t *out_len, vouch_err *enclave_rc)
+{
+    static const uint8_t none[1];
+    *out_len = 0;
+    for (;;) {
+        size_t n = 0;
+        int r = 0;
+        if (cap - *out_len < RELAY_CHUNK)
+            return VOUCH_ERR_TOO_LARGE;
+        vouch_err t =
+            sample_tls_io(e, &r, in_len ? in : none, in_len, out + *out_len, RELAY_CHUNK, &n);
+        if (t != VOUCH_OK)
+            return t;
+        if (r != VOUCH_OK && *enclave_rc == VOUCH_OK)
+            *enclave_rc = ecall_rc(VOUCH_OK, r);
+        *out_len += n;
+        in_len = 0;
+        if (n < RELAY_CHUNK)
+            return VOUCH_OK;
+    }
+}
+
+static int read_mr(const char *hex_text, uint8_t mr[32])
+{
+    size_t n = 0;
+    return vouch_hex_decode(hex_text, strlen(hex_text), mr, 32, &n) == VOUCH_OK && n == 32 ? 0 : -1;
+}
+
+int sample_cmd_tls_pair(struct vouch_enclave *e, const char *image,
+                        const struct vouch_enclave_config *cfg, int argc, char **argv)
+{
+    const char *ca_path = NULL, *both = NULL, *srv_hex = NULL, *cli_hex = NULL;
+    for (int i = 1; i < argc; i += 2) {
+        if (i + 1 >= argc)
+            return pair_usage();
+        if (strcmp(argv[i], "--sim-ca") == 0)
+            ca_path = argv[i + 1];
+        else if (strcmp(argv[i], "--mrenclave") == 0)
+            both = argv[i + 1];
+        else if (strcmp(argv[i], "--server-expects") == 0)
+            srv_hex = argv[i + 1];
+        else if (strcmp(argv[i], "--client-expects") == 0)
+            cli_hex = argv[i + 1];
+        else
+            return pair_usage();
+    }
+    if (!ca_path)
+        return pair_usage();
+
+    int rc = 1;
+    bool srv_started = false, cli_started = false;
+    struct vouch_enclave *client = NULL;
+    static uint8_t pem[VOUCH_MAX_CERT_SIZE * 2 + 1];
+    static uint8_t to_srv[4 * RELAY_CHUNK], to_cli[4 * RELAY_CHUNK];
+    uint8_t srv_mr[32], cli_mr[32];
+    size_t pem_len = 0;
+
+    FILE *f = fopen(ca_path, "rb");
+    if (f) {
+        pem_len = fread(pem, 1, sizeof pem, f);
+        fclose(f);
+    }
+    if (!pem_len || pem_len == sizeof pem) {
+        fprintf(stderr, "tls-pair: %s is not a readable certificate\n", ca_path);
+        goto out;
+    }
+    /* By default each side expects this image's measurement (the peer is
+     * another instance of it). */
+    struct vouch_enclave_identity id;
+    vouch_enclave_get_identity(e, &id);
+    memcpy(srv_mr, id.measurement, 32);
+    memcpy(cli_mr, id.measurement, 32);
+    if ((both && (read_mr(both, srv_mr) || read_mr(both, cli_mr))) ||
+        (srv_hex && read_mr(srv_hex, srv_mr)) || (cli_hex && read_mr(cli_hex, cli_mr))) {
+        fprintf(stderr, "tls-pair: measurements must be 64 hex digits\n");
+        goto out;
+    }
+    /* The second enclave: the same image in its own process. */
+    vouch_err t = vouch_enclave_create(image, cfg, &client);
+    if (t != VOUCH_OK) {
+        fprintf(stderr, "tls-pair: cannot start the second enclave: %s\n", vouch_strerror(t));
+        goto out;
+    }
+    int r = 0;
+    t = ecall_rc(sample_tls_start_mutual(e, &r, 1, "vouch-sample-server", pem, pem_len, srv_mr), r);
+    srv_started = t == VOUCH_OK;
+    if (t == VOUCH_OK) {
+        t = ecall_rc(
+            sample_tls_start_mutual(client, &r, 0, "vouch-sample-client", pem, pem_len, cli_mr), r);
+        cli_started = t == VOUCH_OK;
+    }
+    if (t != VOUCH_OK) {
+        fprintf(stderr, "tls-pair: an enclave could not start its TLS end: %s\n",
+                vouch_strerror(t));
+        goto out;
+    }
+
+    /* The host relays: client's hello first, then flights back and forth
+     * until neither side has anything more to say. */
+    vouch_err srv_rc = VOUCH_OK, cli_rc = VOUCH_OK;
+    size_t n_srv = 0, n_cli = 0;
+    t = pair_step(client, NULL, 0, to_srv, sizeof to_srv, &n_srv, &cli_rc);
+    for (int round = 0; t == VOUCH_OK && round < 16 && (n_srv || n_cli); round++) {
+        t = pair_step(e, to_srv, n_srv, to_cli, sizeof to_cli, &n_cli, &srv_rc);
+        n_srv = 0;
+        if (t == VOUCH_OK && n_cli)
+            t = pair_step(client, to_cli, n_cli, to_srv, sizeof to_srv, &n_srv, &cli_rc);
+    }
+    if (t != VOUCH_OK) {
+        fprintf(stderr, "tls-pair: relaying failed: %s\n", vouch_strerror(t));
+        goto out;
+    }
+
+    char srv_text[256], cli_text[2 + 256 + 2 * MAX_MESSAGE];
+    uint8_t srv_saw[32], cli_saw[32];
+    vouch_err sp = ecall_rc(sample_tls_peer(e, &r, srv_saw, srv_text, sizeof srv_text), r);
+    vouch_err cp = ecall_rc(sample_tls_peer(client, &r, cli_saw, cli_text, sizeof cli_text), r);
+    if (srv_rc != VOUCH_OK || sp != VOUCH_OK)
+        fprintf(stderr, "tls-pair: the server enclave refused: %s%s%s\n",
+                vouch_strerror(srv_rc != VOUCH_OK ? srv_rc : sp), srv_text[0] ? ": " : "",
+                srv_text);
+    if (cli_rc != VOUCH_OK || cp != VOUCH_OK)
+        fprintf(stderr, "tls-pair: the client enclave refused: %s%s%s\n",
+                vouch_strerror(cli_rc != VOUCH_OK ? cli_rc : cp), cli_text[0] ? ": " : "",
+                cli_text);
+    if (srv_rc != VOUCH_OK || sp != VOUCH_OK || cli_rc != VOUCH_OK || cp != VOUCH_OK)
+        goto out;
+    if (!cli_text[0]) {
+        fprintf(stderr, "tls-pair: the server enclave's reply did not arrive\n");
+        goto out;
+    }
+    struct vouch_enclave_identity cid;
+    vouch_enclave_get_identity(client, &cid);
+    char a[65], b[65], own_s[65], own_c[65];
+    hex(srv_saw, 32, a);
+    hex(cli_saw, 32, b);
+    hex(id.measurement, 32, own_s);
+    hex(cid.measurement, 32, own_c);
+    json_t *o = json_pack("{s:b, s:{s:s, s:s}, s:{s:s, s:s, s:s}}", "mutual", 1, "server",
+                          "mrenclave", own_s, "peer_mrenclave", a, "client", "mrenclave", own_c,
+                          "peer_mrenclave", b, "reply", cli_text);
+    char *text = NULL;
+    if (o && vouch_json_dump(o, 0, &text) == VOUCH_OK) {
+        printf("%s\n", text);
+        rc = 0;
+    }
+    vouch_free(text);
+    json_decref(o);
+out:
+    if (srv_started && sample_tls_stop(e) != VOUCH_OK)
+        fprintf(stderr, "tls-pair: the server enclave did not stop its TLS end\n");
+    if (cli_started && sample_tls_stop(client) != VOUCH_OK)
+        fprintf(stderr, "tls-pair: the client enclave did not stop its TLS end\n");
+    if (client)
+        vouch_enclave_terminate(client);
+    return rc;
+}
