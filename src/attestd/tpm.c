@@ -1,6 +1,6 @@
 /*
  * POST /attest/Tpm: Azure Attestation's two-round TPM protocol
- * (docs/TPM-BRIEF.md), with a stateless service context.
+ * (docs/tpm.md), with a stateless service context.
  *
  * Round 1 ("aikcert" or "ekcred") issues a 32-byte challenge inside an
  * AES-256-GCM service context {id, challenge, expiry, trust path, AK Name}

@@ -2,7 +2,7 @@
  * `vouch tpm attest|extend|ak`: the TPM agent (docs/tpm.md).
  *
  * attest runs the two rounds of the attestation service's TPM protocol
- * (docs/TPM-BRIEF.md): round 1 asks for a challenge (in the clear for the
+ * (docs/tpm.md): round 1 asks for a challenge (in the clear for the
  * AK-certificate and pre-registered paths, or sealed to the EK and AK by
  * MakeCredential for EK activation); round 2 sends a JWS signed by a fresh
  * request key whose payload carries the event log, the AK, the PCR values
