@@ -33,8 +33,14 @@
 #ifndef VOUCH_TEE_ENCLAVE_CHAN_H
 #define VOUCH_TEE_ENCLAVE_CHAN_H
 
+#include <limits.h>
+#include <linux/futex.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #define VOUCH_CHAN_FD_IMAGE 3
 #define VOUCH_CHAN_FD_CTL   4
@@ -129,6 +135,39 @@ static inline uint64_t vouch_chan_round(uint64_t n)
 static inline uint64_t vouch_chan_stride(uint64_t call_bytes)
 {
     return VOUCH_CHAN_DATA_OFF + call_bytes;
+}
+
+/* ---- waiting, shared by both ends of the channel ---- */
+
+/* One step of a bounded spin. After the first few microseconds without an
+ * answer the other side is probably not running (both sides on one core, or
+ * a loaded machine): yield now and then so that it can. */
+static inline void vouch_chan_spin_pause(unsigned i)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+    if (i > 2048u && (i & 63u) == 0)
+        sched_yield();
+}
+
+static inline uint64_t vouch_chan_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Shared (not FUTEX_PRIVATE) futexes: the word lives in a memfd mapped by two
+ * processes. EINTR/EAGAIN just make the caller re-check. */
+static inline void vouch_chan_futex_wait(uint32_t *addr, uint32_t val)
+{
+    (void)syscall(SYS_futex, addr, FUTEX_WAIT, val, NULL, NULL, 0);
+}
+
+static inline void vouch_chan_futex_wake(uint32_t *addr)
+{
+    (void)syscall(SYS_futex, addr, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
 #endif

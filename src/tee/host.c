@@ -67,37 +67,6 @@ struct vouch_enclave {
     bool monitor_started;
 };
 
-/* One step of a bounded spin. After the first few microseconds without an
- * answer the other side is probably not running (both sides on one core, or
- * a loaded machine): yield now and then so that it can. */
-static void spin_pause(unsigned i)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-    if (i > 2048u && (i & 63u) == 0)
-        sched_yield();
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void futex_wait(uint32_t *addr, uint32_t val)
-{
-    /* Shared (not FUTEX_PRIVATE) futex: the word lives in a memfd mapped by
-     * two processes. EINTR/EAGAIN just make the caller re-check. */
-    (void)syscall(SYS_futex, addr, FUTEX_WAIT, val, NULL, NULL, 0);
-}
-
-static void futex_wake(uint32_t *addr)
-{
-    (void)syscall(SYS_futex, addr, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
-}
-
 static struct vouch_chan_slot *slot_hdr(struct vouch_enclave *e, unsigned i)
 {
     return (struct vouch_chan_slot *)(void *)(e->map + (size_t)i * e->stride);
@@ -123,7 +92,7 @@ static void mark_dead(struct vouch_enclave *e)
         for (unsigned i = 0; i < e->threads; i++) {
             struct vouch_chan_slot *s = slot_hdr(e, i);
             __atomic_store_n(&s->state, (uint32_t)VOUCH_CHAN_DEAD, __ATOMIC_SEQ_CST);
-            futex_wake(&s->state);
+            vouch_chan_futex_wake(&s->state);
         }
     }
     pthread_mutex_lock(&e->lock);
@@ -224,16 +193,16 @@ static uint32_t host_wait(struct vouch_enclave *e, struct vouch_chan_slot *s, bo
     /* Both modes poll first; switchless longer. In blocking mode the enclave
      * side still sleeps between calls, and this caller is waiting anyway. */
     uint64_t limit = spin ? VOUCH_ENCLAVE_SPIN_NS : VOUCH_ENCLAVE_BLOCKING_SPIN_NS;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = vouch_chan_now_ns();
     for (unsigned i = 1;; i++) {
         st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
         if (!enclave_turn(st))
             return st;
-        spin_pause(i);
+        vouch_chan_spin_pause(i);
         if ((i & 63u) == 0) {
             if (is_dead(e))
                 return VOUCH_CHAN_DEAD;
-            if (now_ns() - t0 > limit)
+            if (vouch_chan_now_ns() - t0 > limit)
                 break;
         }
     }
@@ -246,7 +215,7 @@ static uint32_t host_wait(struct vouch_enclave *e, struct vouch_chan_slot *s, bo
         __atomic_store_n(&s->host_sleep, 1u, __ATOMIC_SEQ_CST);
         st = __atomic_load_n(&s->state, __ATOMIC_SEQ_CST);
         if (enclave_turn(st))
-            futex_wait(&s->state, st);
+            vouch_chan_futex_wait(&s->state, st);
         __atomic_store_n(&s->host_sleep, 0u, __ATOMIC_RELAXED);
     }
 }
@@ -255,7 +224,7 @@ static void post_to_enclave(struct vouch_chan_slot *s, uint32_t state)
 {
     __atomic_store_n(&s->state, state, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&s->encl_sleep, __ATOMIC_SEQ_CST))
-        futex_wake(&s->state);
+        vouch_chan_futex_wake(&s->state);
 }
 
 /* Runs one ocall the enclave posted in slot @p i and posts the answer. */

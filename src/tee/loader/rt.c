@@ -43,40 +43,11 @@ struct worker {
 
 static __thread struct worker *cur_worker;
 
-/* One step of a bounded spin. After the first few microseconds without an
- * answer the other side is probably not running (both sides on one core, or
- * a loaded machine): yield now and then so that it can. */
-static void spin_pause(unsigned i)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-    if (i > 2048u && (i & 63u) == 0)
-        sched_yield();
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void futex_wait(uint32_t *addr, uint32_t val)
-{
-    (void)syscall(SYS_futex, addr, FUTEX_WAIT, val, NULL, NULL, 0);
-}
-
-static void futex_wake(uint32_t *addr)
-{
-    (void)syscall(SYS_futex, addr, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
-}
-
 static void post_to_host(struct vouch_chan_slot *s, uint32_t state)
 {
     __atomic_store_n(&s->state, state, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&s->host_sleep, __ATOMIC_SEQ_CST))
-        futex_wake(&s->state);
+        vouch_chan_futex_wake(&s->state);
 }
 
 /* Waits while the slot is in state @p while_state (the host's turn); returns
@@ -85,13 +56,13 @@ static uint32_t wait_host(struct vouch_chan_slot *s, uint32_t while_state, bool 
 {
     uint32_t st;
     if (spin) {
-        uint64_t t0 = now_ns();
+        uint64_t t0 = vouch_chan_now_ns();
         for (unsigned i = 1;; i++) {
             st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
             if (st != while_state)
                 return st;
-            spin_pause(i);
-            if ((i & 255u) == 0 && now_ns() - t0 > VOUCH_ENCLAVE_SPIN_NS)
+            vouch_chan_spin_pause(i);
+            if ((i & 255u) == 0 && vouch_chan_now_ns() - t0 > VOUCH_ENCLAVE_SPIN_NS)
                 break;
         }
     }
@@ -102,7 +73,7 @@ static uint32_t wait_host(struct vouch_chan_slot *s, uint32_t while_state, bool 
         __atomic_store_n(&s->encl_sleep, 1u, __ATOMIC_SEQ_CST);
         st = __atomic_load_n(&s->state, __ATOMIC_SEQ_CST);
         if (st == while_state)
-            futex_wait(&s->state, st);
+            vouch_chan_futex_wait(&s->state, st);
         __atomic_store_n(&s->encl_sleep, 0u, __ATOMIC_RELAXED);
     }
 }
@@ -111,12 +82,12 @@ static uint32_t wait_host(struct vouch_chan_slot *s, uint32_t while_state, bool 
  * DONE not yet collected, or garbage a hostile host wrote). */
 static void wait_ecall(struct vouch_chan_slot *s, bool spin)
 {
-    uint64_t t0 = spin ? now_ns() : 0;
+    uint64_t t0 = spin ? vouch_chan_now_ns() : 0;
     for (unsigned i = 1; spin; i++) {
         if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == VOUCH_CHAN_ECALL)
             return;
-        spin_pause(i);
-        if ((i & 255u) == 0 && now_ns() - t0 > VOUCH_ENCLAVE_SPIN_NS)
+        vouch_chan_spin_pause(i);
+        if ((i & 255u) == 0 && vouch_chan_now_ns() - t0 > VOUCH_ENCLAVE_SPIN_NS)
             break;
     }
     for (;;) {
@@ -126,7 +97,7 @@ static void wait_ecall(struct vouch_chan_slot *s, bool spin)
         __atomic_store_n(&s->encl_sleep, 1u, __ATOMIC_SEQ_CST);
         st = __atomic_load_n(&s->state, __ATOMIC_SEQ_CST);
         if (st != VOUCH_CHAN_ECALL)
-            futex_wait(&s->state, st);
+            vouch_chan_futex_wait(&s->state, st);
         __atomic_store_n(&s->encl_sleep, 0u, __ATOMIC_RELAXED);
     }
 }
@@ -182,7 +153,7 @@ static void *worker_main(void *arg)
     struct worker *w = arg;
     cur_worker = w;
     __atomic_add_fetch(&workers_ready, 1u, __ATOMIC_SEQ_CST);
-    futex_wake(&workers_ready);
+    vouch_chan_futex_wake(&workers_ready);
     for (;;) {
         wait_ecall(w->slot, w->spin);
         serve_one(w);
@@ -222,7 +193,7 @@ vouch_err rt_workers_start(size_t stack_size)
     }
     uint32_t n;
     while ((n = __atomic_load_n(&workers_ready, __ATOMIC_SEQ_CST)) < rs->threads)
-        futex_wait(&workers_ready, n);
+        vouch_chan_futex_wait(&workers_ready, n);
     err = VOUCH_OK;
 out:
     pthread_attr_destroy(&attr);
