@@ -205,6 +205,7 @@ static char *b64u(const void *p, size_t n)
  * 200 (new reference) or NULL. */
 static json_t *post(const uint8_t *body, size_t len)
 {
+    char note[ATTESTD_LOG_NOTE_MAX];
     struct vouch_http_request req;
     struct vouch_http_response res;
     json_t *o = NULL, *inner = NULL;
@@ -219,7 +220,7 @@ static json_t *post(const uint8_t *body, size_t len)
     req.body_len = len;
     snprintf(req.request_id, sizeof(req.request_id), "fuzz");
     vouch_buf_init(&res.body, VOUCH_MAX_HTTP_RESPONSE);
-    attestd_attest(service(), ATTESTD_TPM, &req, &res);
+    attestd_attest(service(), ATTESTD_TPM, &req, &res, note);
     if (vouch_json_parse((const char *)res.body.data, res.body.len, &o, NULL, 0) == VOUCH_OK &&
         json_is_object(o)) {
         if (res.status == 200) {

@@ -338,7 +338,7 @@ static void record(struct attestd *d, enum attestd_type t, int outcome, struct t
 }
 
 void attestd_attest(struct attestd *d, enum attestd_type type, const struct vouch_http_request *req,
-                    struct vouch_http_response *res)
+                    struct vouch_http_response *res, char *note)
 {
     struct timespec t0;
     json_t *body = NULL, *ev = NULL, *tok = NULL, *policy_obj = NULL;
@@ -365,7 +365,7 @@ void attestd_attest(struct attestd *d, enum attestd_type type, const struct vouc
 
     if (type == ATTESTD_TPM) {
         /* Multi-round protocol with its own metrics and log line: tpm.c. */
-        attestd_attest_tpm(d, req, res);
+        attestd_attest_tpm(d, req, res, note);
         return;
     }
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -541,8 +541,8 @@ void attestd_attest(struct attestd *d, enum attestd_type type, const struct vouc
     rc = vouch_policy_eval(pol->parsed, in, &pr);
     if (rc != VOUCH_OK || pr.decision != VOUCH_POLICY_PERMIT) {
         outcome = OUTCOME_DENIED;
-        vouch_log_info("request_id=%s type=%s decision=deny rule=%u:%u why='%s'", req->request_id,
-                       attestd_type_name(type), pr.rule_line, pr.rule_column, pr.explanation);
+        snprintf(note, ATTESTD_LOG_NOTE_MAX, "type=%s decision=deny rule=%u:%u why='%s'",
+                 attestd_type_name(type), pr.rule_line, pr.rule_column, pr.explanation);
         attestd_error(res, 400, "PolicyEvaluationError",
                       "A Deny claim was issued, authorization failed: %s", pr.explanation);
         goto out;
@@ -584,16 +584,15 @@ void attestd_attest(struct attestd *d, enum attestd_type type, const struct vouc
     }
     attestd_token_response(res, token);
     outcome = OUTCOME_OK;
-    vouch_log_info("request_id=%s type=%s decision=permit status=%s", req->request_id,
-                   attestd_type_name(type), vouch_tcb_status_name(vr.status));
+    snprintf(note, ATTESTD_LOG_NOTE_MAX, "type=%s decision=permit tcb=%s", attestd_type_name(type),
+             vouch_tcb_status_name(vr.status));
     goto out;
 oom:
     attestd_error(res, 500, "InternalError", "out of memory");
 out:
     record(d, type, outcome, &t0);
     if (outcome == OUTCOME_INVALID)
-        vouch_log_info("request_id=%s type=%s decision=invalid", req->request_id,
-                       attestd_type_name(type));
+        snprintf(note, ATTESTD_LOG_NOTE_MAX, "type=%s decision=invalid", attestd_type_name(type));
     vouch_free(token);
     json_decref(policy_obj);
     json_decref(tok);

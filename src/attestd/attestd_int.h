@@ -229,13 +229,17 @@ VOUCH_NODISCARD vouch_err attestd_collateral_claims(const struct vouch_verify_re
                                                     const uint8_t *quote, size_t quote_len,
                                                     json_t *out);
 
-/* attest.c */
+/* What an attestation adds to its request's single log line (service.c):
+ * type, decision and why, as key=value text. */
+#define ATTESTD_LOG_NOTE_MAX (VOUCH_MAX_LOG_LINE / 2)
+
+/* attest.c; @p note (ATTESTD_LOG_NOTE_MAX bytes) receives the log note. */
 void attestd_attest(struct attestd *d, enum attestd_type type, const struct vouch_http_request *req,
-                    struct vouch_http_response *res);
+                    struct vouch_http_response *res, char *note);
 
 /* tpm.c: /attest/Tpm, Azure's multi-round protocol with a stateless service context. */
 void attestd_attest_tpm(struct attestd *d, const struct vouch_http_request *req,
-                        struct vouch_http_response *res);
+                        struct vouch_http_response *res, char *note);
 /** Loads the TPM trust configuration and the service-context key (created
  *  under the data directory on first start). */
 VOUCH_NODISCARD vouch_err attestd_tpm_init(struct attestd *d);

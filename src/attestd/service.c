@@ -171,7 +171,7 @@ static bool method_is(const struct vouch_http_request *req, const char *m,
 }
 
 static void route(struct attestd *d, const struct vouch_http_request *req,
-                  struct vouch_http_response *res)
+                  struct vouch_http_response *res, char *note)
 {
     const char *p = req->path;
     enum attestd_type type;
@@ -209,7 +209,7 @@ static void route(struct attestd *d, const struct vouch_http_request *req,
             return;
         }
         if (method_is(req, "POST", res) && api_version_ok(req, res))
-            attestd_attest(d, type, req, res);
+            attestd_attest(d, type, req, res, note);
         return;
     }
     if (strncmp(p, "/policies/", 10) == 0) {
@@ -247,11 +247,14 @@ void attestd_handle(void *arg, const struct vouch_http_request *req,
                     struct vouch_http_response *res)
 {
     struct attestd *d = arg;
+    char note[ATTESTD_LOG_NOTE_MAX];
 
+    note[0] = '\0';
     if (vouch_http_response_header(res, "x-ms-maa-service-version", ATTESTD_VERSION) != VOUCH_OK)
         vouch_log_warn("cannot add the version header");
-    route(d, req, res);
+    route(d, req, res, note);
     attestd_metrics_request(d, res->status);
-    vouch_log_info("request_id=%s method=%s path=%s status=%d", req->request_id, req->method,
-                   req->path, res->status);
+    /* One line per request; an attestation adds its decision to it. */
+    vouch_log_info("request_id=%s method=%s path=%s status=%d%s%s", req->request_id, req->method,
+                   req->path, res->status, note[0] ? " " : "", note);
 }

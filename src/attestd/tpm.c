@@ -1428,7 +1428,7 @@ out:
 }
 
 void attestd_attest_tpm(struct attestd *d, const struct vouch_http_request *req,
-                        struct vouch_http_response *res)
+                        struct vouch_http_response *res, char *note)
 {
     struct round r = {.d = d, .res = res, .reason = NULL, .round = 0};
     struct timespec t0, t1;
@@ -1469,12 +1469,11 @@ out:
         attestd_metrics_attest(d, ATTESTD_TPM, outcome,
                                (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 +
                                    (t1.tv_nsec - t0.tv_nsec) / 1000);
-    vouch_log_info("request_id=%s type=Tpm round=%d decision=%s reason=%s", req->request_id,
-                   r.round,
-                   outcome == OUTCOME_OK       ? "permit"
-                   : outcome == OUTCOME_DENIED ? "deny"
-                                               : "invalid",
-                   r.reason ? r.reason : "-");
+    snprintf(note, ATTESTD_LOG_NOTE_MAX, "type=Tpm round=%d decision=%s reason='%s'", r.round,
+             outcome == OUTCOME_OK       ? "permit"
+             : outcome == OUTCOME_DENIED ? "deny"
+                                         : "invalid",
+             r.reason ? r.reason : "-");
     attestd_policy_unref(pol);
     json_decref(msg);
 }

@@ -110,6 +110,16 @@ printf '{"quote":"%s","draftPolicyForAttestation":"%s"}' "$(b64url <"$T/bad.bin"
 attest "$T/bad.json"
 check "tampered: 400" test "$STATUS" = 400
 stop
+# One log line per request, carrying the decision (denial with its rule).
+attest_lines=$(grep -c 'path=/attest/SimEnclave' "$T/daemon.log")
+check "log: one line per attestation request (4)" test "$attest_lines" = 4
+check "log: the default-policy denial names its rule" \
+    grep -Eq 'status=400 type=SimEnclave decision=deny rule=[0-9]+:[0-9]+ why=' "$T/daemon.log"
+check "log: the draft-policy permit" grep -q 'status=200 type=SimEnclave decision=permit' \
+    "$T/daemon.log"
+check "log: the tampered report is invalid" grep -q 'status=400 type=SimEnclave decision=invalid' \
+    "$T/daemon.log"
+check "log: no separate decision lines" test "$(grep -c 'decision=' "$T/daemon.log")" = 4
 
 # A service trusting another software TEE CA finds the evidence invalid.
 start --sim-ca "$VEC/other-ca.pem"

@@ -87,6 +87,7 @@ static int teardown(void **state)
 static json_t *attest(struct fixture *f, enum attestd_type type, const char *field,
                       const uint8_t *evidence, size_t len)
 {
+    char note[ATTESTD_LOG_NOTE_MAX];
     struct vouch_http_request req;
     struct vouch_http_response res;
     char *b64 = malloc(vouch_base64_encoded_len(len, true) + 1), *body;
@@ -110,7 +111,8 @@ static json_t *attest(struct fixture *f, enum attestd_type type, const char *fie
     snprintf(req.request_id, sizeof(req.request_id), "claims-test");
     res.status = 500;
     vouch_buf_init(&res.body, VOUCH_MAX_HTTP_RESPONSE);
-    attestd_attest(f->d, type, &req, &res);
+    attestd_attest(f->d, type, &req, &res, note);
+    assert_non_null(strstr(note, "decision="));
     if (res.status != 200)
         fprintf(stderr, "attest answered %d: %.*s\n", res.status, (int)res.body.len,
                 (const char *)res.body.data);

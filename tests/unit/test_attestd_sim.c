@@ -132,6 +132,7 @@ static char *b64url(const char *s)
  * *out (caller decrefs). */
 static int post(enum attestd_type type, json_t *body, json_t **out)
 {
+    char note[ATTESTD_LOG_NOTE_MAX];
     struct vouch_http_request req;
     struct vouch_http_response res;
     char *text = json_dumps(body, JSON_COMPACT);
@@ -147,7 +148,8 @@ static int post(enum attestd_type type, json_t *body, json_t **out)
     req.body_len = strlen(text);
     strcpy(req.request_id, "test");
     vouch_buf_init(&res.body, 1 << 20);
-    attestd_attest(d, type, &req, &res);
+    attestd_attest(d, type, &req, &res, note);
+    assert_non_null(strstr(note, "decision="));
     status = res.status;
     assert_int_equal(vouch_json_parse((const char *)res.body.data, res.body.len, out, NULL, 0),
                      VOUCH_OK);

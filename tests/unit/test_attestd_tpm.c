@@ -403,6 +403,7 @@ struct answer {
 /* POSTs {"data": b64url(msg)} to the handler. */
 static void call(json_t *msg, struct answer *a)
 {
+    char note[ATTESTD_LOG_NOTE_MAX];
     struct vouch_http_request req;
     struct vouch_http_response res;
     char *text = NULL, *body_text = NULL, *d64;
@@ -422,7 +423,8 @@ static void call(json_t *msg, struct answer *a)
     req.body_len = strlen(body_text);
     snprintf(req.request_id, sizeof(req.request_id), "test");
     vouch_buf_init(&res.body, VOUCH_MAX_HTTP_RESPONSE);
-    attestd_attest(F.d, ATTESTD_TPM, &req, &res);
+    attestd_attest(F.d, ATTESTD_TPM, &req, &res, note);
+    assert_int_equal(strncmp(note, "type=Tpm round=", 15), 0);
     a->status = res.status;
     assert_int_equal(vouch_json_parse((const char *)res.body.data, res.body.len, &o, NULL, 0),
                      VOUCH_OK);
