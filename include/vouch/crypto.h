@@ -82,7 +82,9 @@ enum vouch_curve {
 
 struct vouch_pubkey;
 
-/** Builds an EC public key from raw X||Y (64 bytes for P-256, 96 for P-384). */
+/** Builds an EC public key from raw X||Y (64 bytes for P-256, 96 for P-384).
+ *  The point must lie on the curve. Keys built recently are remembered (by
+ *  their exact bytes, VOUCH_EC_PUBKEY_CACHE_SLOTS of them) and shared. */
 VOUCH_NODISCARD VOUCH_API vouch_err vouch_pubkey_from_ec_xy(enum vouch_curve curve,
                                                             const uint8_t *xy, size_t len,
                                                             struct vouch_pubkey **out);

@@ -36,6 +36,13 @@ VOUCH_NODISCARD VOUCH_API vouch_err vouch_der_expect(struct vouch_reader *r, uin
 VOUCH_NODISCARD VOUCH_API vouch_err vouch_der_uint(const struct vouch_reader *value, uint64_t *out);
 /** Compares OID contents with the dotted text @p dotted (e.g. "1.2.840.113741.1.13.1.4"). */
 VOUCH_API bool vouch_der_oid_eq(const struct vouch_reader *value, const char *dotted);
+/** Whether OID contents are @p prefix (dotted text) plus exactly one more arc,
+ *  and that arc. Walks the encoding without formatting it: the PCK extension
+ *  parser asks this of every entry of every quote. PARSE for a malformed OID,
+ *  INVAL for a malformed @p prefix. */
+VOUCH_NODISCARD VOUCH_API vouch_err vouch_der_oid_child(const struct vouch_reader *value,
+                                                        const char *prefix, bool *is_child,
+                                                        uint64_t *arc);
 /** Formats OID contents as dotted text into @p out (cap bytes). */
 VOUCH_NODISCARD VOUCH_API vouch_err vouch_der_oid_text(const struct vouch_reader *value, char *out,
                                                        size_t cap);

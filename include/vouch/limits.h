@@ -121,6 +121,11 @@
 /* Concurrent connections per worker; further accepts wait in the backlog. */
 #define VOUCH_MAX_HTTP_CONNECTIONS 4096u
 
+/* EC public keys built from raw X||Y kept per process (crypto/sig.c): a DCAP
+ * quote's attestation key is the same for every quote of a platform, and
+ * OpenSSL 3.0 spends ~20 us building one (a fresh EC group each time). */
+#define VOUCH_EC_PUBKEY_CACHE_SLOTS 64u
+
 /* Parsed, signature-checked PCK leaf certificates kept per process (DCAP).
  * Keyed by the exact certificate bytes and the verifying CA; one per platform. */
 #define VOUCH_PCK_LEAF_CACHE_SLOTS 64u

@@ -294,6 +294,41 @@ bool vouch_der_oid_eq(const struct vouch_reader *value, const char *dotted)
     }
 }
 
+vouch_err vouch_der_oid_child(const struct vouch_reader *value, const char *prefix, bool *is_child,
+                              uint64_t *arc)
+{
+    const uint8_t *p = NULL;
+    size_t len = 0, pos = 0;
+    struct oid_iter it;
+    uint64_t a = 0, b = 0;
+    int ra, rb;
+
+    if (is_child == NULL || arc == NULL || prefix == NULL)
+        return VOUCH_ERR_INVAL;
+    *is_child = false;
+    *arc = 0;
+    if (contents(value, &p, &len) != VOUCH_OK || !oid_valid(p, len))
+        return VOUCH_ERR_PARSE;
+    memset(&it, 0, sizeof(it));
+    it.p = p;
+    it.len = len;
+    for (;;) {
+        if ((rb = dotted_next(prefix, &pos, &b)) < 0 || (rb == 0 && pos == 0))
+            return VOUCH_ERR_INVAL;
+        ra = oid_next(&it, &a);
+        if (rb == 0)
+            break;
+        if (ra != 1 || a != b)
+            return VOUCH_OK; /* not under the prefix */
+    }
+    /* The prefix is used up; one arc must follow, and nothing after it. */
+    if (ra != 1 || oid_next(&it, &b) != 0)
+        return VOUCH_OK;
+    *is_child = true;
+    *arc = a;
+    return VOUCH_OK;
+}
+
 vouch_err vouch_der_oid_text(const struct vouch_reader *value, char *out, size_t cap)
 {
     vouch_err rc = VOUCH_ERR_INTERNAL;

@@ -13,6 +13,7 @@
 #include <openssl/param_build.h>
 #include <openssl/params.h>
 #include <openssl/rsa.h>
+#include <pthread.h>
 #include <string.h>
 #include <vouch/limits.h>
 #include <vouch/mem.h>
@@ -78,6 +79,74 @@ out:
     return rc;
 }
 
+/* Recently built EC keys, by curve and exact X||Y. An EVP_PKEY is only read
+ * once built, so one may be shared by threads; each caller gets its own
+ * reference. Only keys that passed the on-curve import are remembered. */
+struct ec_slot {
+    EVP_PKEY *pkey;
+    int curve;     /* as asked for */
+    int key_curve; /* curve_of(pkey), resolved once */
+    size_t len;
+    uint8_t xy[2 * EC_FIELD_MAX];
+};
+static pthread_mutex_t ec_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ec_slot ec_cache[VOUCH_EC_PUBKEY_CACHE_SLOTS];
+static size_t ec_cache_next;
+
+/* A new wrapper around the cached key for (@p curve, @p xy): OK, NOT_FOUND
+ * (not cached) or NOMEM. */
+static vouch_err ec_cache_get(int curve, const uint8_t *xy, size_t len, struct vouch_pubkey **out)
+{
+    struct vouch_pubkey *k = NULL;
+    EVP_PKEY *hit = NULL;
+    int hit_curve = 0;
+
+    pthread_mutex_lock(&ec_cache_lock);
+    for (size_t i = 0; i < VOUCH_EC_PUBKEY_CACHE_SLOTS; i++) {
+        struct ec_slot *s = &ec_cache[i];
+        if (s->pkey && s->curve == curve && s->len == len && memcmp(s->xy, xy, len) == 0) {
+            if (EVP_PKEY_up_ref(s->pkey) == 1) {
+                hit = s->pkey;
+                hit_curve = s->key_curve;
+            }
+            break;
+        }
+    }
+    pthread_mutex_unlock(&ec_cache_lock);
+    if (!hit)
+        return VOUCH_ERR_NOT_FOUND;
+    if (!(k = vouch_calloc(1, sizeof(*k)))) {
+        EVP_PKEY_free(hit);
+        return VOUCH_ERR_NOMEM;
+    }
+    k->pkey = hit;
+    k->curve = hit_curve;
+    *out = k;
+    return VOUCH_OK;
+}
+
+static void ec_cache_put(int curve, const uint8_t *xy, size_t len, EVP_PKEY *pkey)
+{
+    EVP_PKEY *old;
+    struct ec_slot *s;
+
+    int key_curve = curve_of(pkey);
+
+    if (EVP_PKEY_up_ref(pkey) != 1)
+        return;
+    pthread_mutex_lock(&ec_cache_lock);
+    s = &ec_cache[ec_cache_next];
+    ec_cache_next = (ec_cache_next + 1) % VOUCH_EC_PUBKEY_CACHE_SLOTS;
+    old = s->pkey;
+    s->pkey = pkey;
+    s->curve = curve;
+    s->key_curve = key_curve;
+    s->len = len;
+    memcpy(s->xy, xy, len);
+    pthread_mutex_unlock(&ec_cache_lock);
+    EVP_PKEY_free(old);
+}
+
 vouch_err vouch_pubkey_from_ec_xy(enum vouch_curve curve, const uint8_t *xy, size_t len,
                                   struct vouch_pubkey **out)
 {
@@ -110,6 +179,8 @@ vouch_err vouch_pubkey_from_ec_xy(enum vouch_curve curve, const uint8_t *xy, siz
         rc = VOUCH_ERR_PARSE;
         goto out;
     }
+    if ((rc = ec_cache_get((int)curve, xy, len, out)) != VOUCH_ERR_NOT_FOUND)
+        goto out;
     point[0] = 0x04; /* uncompressed SEC1 point */
     memcpy(point + 1, xy, len);
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
@@ -127,6 +198,7 @@ vouch_err vouch_pubkey_from_ec_xy(enum vouch_curve curve, const uint8_t *xy, siz
         rc = VOUCH_ERR_PARSE;
         goto out;
     }
+    ec_cache_put((int)curve, xy, len, pkey);
     rc = vouch__pubkey_wrap(pkey, out);
     pkey = NULL;
 out:

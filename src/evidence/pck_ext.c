@@ -55,9 +55,8 @@ static vouch_err next_pair(struct vouch_reader *list, const char *prefix, unsign
 {
     vouch_err rc = VOUCH_ERR_INTERNAL;
     struct vouch_reader pair, oid;
-    char name[64];
-    size_t plen = strlen(prefix);
-    unsigned arc = 0;
+    uint64_t arc = 0;
+    bool child = false;
 
     *arc_out = 0;
     *tag_out = 0;
@@ -72,26 +71,10 @@ static vouch_err next_pair(struct vouch_reader *list, const char *prefix, unsign
         rc = VOUCH_ERR_PARSE;
         goto out;
     }
-    rc = vouch_der_oid_text(&oid, name, sizeof(name));
-    if (rc == VOUCH_ERR_TOO_LARGE) {
-        /* Longer than any OID we know: someone else's entry. */
-        rc = VOUCH_OK;
+    if ((rc = vouch_der_oid_child(&oid, prefix, &child, &arc)) != VOUCH_OK)
         goto out;
-    }
-    if (rc != VOUCH_OK)
-        goto out;
-    if (strncmp(name, prefix, plen) != 0 || name[plen] != '.')
-        goto out;
-    /* oid_text prints minimal decimal arcs, so a short all-digit tail is the arc. */
-    for (const char *c = name + plen + 1; *c != '\0'; c++) {
-        if (*c < '0' || *c > '9' || arc > max_arc) {
-            arc = 0;
-            break;
-        }
-        arc = arc * 10 + (unsigned)(*c - '0');
-    }
-    if (arc <= max_arc)
-        *arc_out = arc;
+    if (child && arc <= max_arc)
+        *arc_out = (unsigned)arc;
 out:
     return rc;
 }

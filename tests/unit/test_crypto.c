@@ -14,6 +14,7 @@
 #include <vouch/encoding.h>
 #include <vouch/limits.h>
 #include <vouch/mem.h>
+#include <vouch/pkey.h>
 
 #define SGX_EXT_OID "1.2.840.113741.1.13.1"
 #define NOW_S1      1751328000 /* 2025-07-01, inside the SGX S1 window */
@@ -1084,6 +1085,88 @@ static void test_ecdsa_collateral_signatures(void **state)
     }
 }
 
+/* Raw X||Y of an EC P-256 public key, through its JWK. */
+static void p256_xy(const struct vouch_pubkey *k, uint8_t xy[64])
+{
+    json_t *jwk = NULL;
+    const char *names[2] = {"x", "y"};
+
+    assert_int_equal(vouch_pkey_pub_to_jwk(k, &jwk), VOUCH_OK);
+    for (size_t i = 0; i < 2; i++) {
+        const char *t = json_string_value(json_object_get(jwk, names[i]));
+        uint8_t *b = NULL;
+        size_t blen = 0;
+        assert_non_null(t);
+        assert_int_equal(vouch_base64_decode(t, strlen(t), true, &b, &blen), VOUCH_OK);
+        assert_int_equal(blen, 32);
+        memcpy(xy + 32 * i, b, 32);
+        vouch_free(b);
+    }
+    json_decref(jwk);
+}
+
+/* Keys built from raw X||Y are remembered and shared: every caller gets its
+ * own reference, a key is only ever returned for its exact bytes, and keys
+ * pushed out of the cache are rebuilt. */
+static void test_ec_pubkey_cache(void **state)
+{
+    enum { N = 2 * VOUCH_EC_PUBKEY_CACHE_SLOTS + 3 };
+    size_t qlen = 0;
+    uint8_t *q = vt_read("evidence/sgx/v3_phala_quote.bin", &qlen);
+    const uint8_t *isv_sig = q + 436, *att_key = q + 500;
+    struct vouch_pubkey *a1 = NULL, *a2 = NULL, *a3 = NULL;
+    struct vouch_pubkey **orig = calloc(N, sizeof(*orig)), **built = calloc(N, sizeof(*built));
+    uint8_t(*xy)[64] = calloc(N, sizeof(*xy));
+    (void)state;
+
+    assert_non_null(orig);
+    assert_non_null(built);
+    assert_non_null(xy);
+    assert_int_equal(vouch_pubkey_from_ec_xy(VOUCH_CURVE_P256, att_key, 64, &a1), VOUCH_OK);
+    assert_int_equal(vouch_pubkey_from_ec_xy(VOUCH_CURVE_P256, att_key, 64, &a2), VOUCH_OK);
+    assert_ptr_not_equal(a1, a2);
+    assert_true(vouch_pkey_pub_eq(a1, a2));
+    assert_true(vouch_pubkey_is_ec(a2, VOUCH_CURVE_P256));
+    vouch_pubkey_free(a1); /* a2 keeps its own reference */
+    assert_int_equal(vouch_ecdsa_verify_raw(a2, VOUCH_HASH_SHA256, q, 432, isv_sig, 64), VOUCH_OK);
+    /* The same bytes as P-384 are not a key (wrong length), cached or not. */
+    assert_int_equal(vouch_pubkey_from_ec_xy(VOUCH_CURVE_P384, att_key, 64, &a1), VOUCH_ERR_PARSE);
+
+    for (size_t i = 0; i < N; i++) {
+        struct vouch_pkey *k = NULL;
+        assert_int_equal(vouch_pkey_generate(VOUCH_PKEY_EC_P256, &k), VOUCH_OK);
+        assert_int_equal(vouch_pkey_public(k, &orig[i]), VOUCH_OK);
+        vouch_pkey_free(k);
+        p256_xy(orig[i], xy[i]);
+        assert_int_equal(vouch_pubkey_from_ec_xy(VOUCH_CURVE_P256, xy[i], 64, &built[i]), VOUCH_OK);
+    }
+    /* Each built key is its own original and no other; rebuilding the early
+     * ones (evicted by now) and the last ones (cached) gives the same keys. */
+    for (size_t i = 0; i < N; i++) {
+        struct vouch_pubkey *again = NULL;
+        assert_true(vouch_pkey_pub_eq(built[i], orig[i]));
+        assert_false(vouch_pkey_pub_eq(built[i], orig[(i + 1) % N]));
+        assert_int_equal(vouch_pubkey_from_ec_xy(VOUCH_CURVE_P256, xy[i], 64, &again), VOUCH_OK);
+        assert_true(vouch_pkey_pub_eq(again, orig[i]));
+        vouch_pubkey_free(again);
+    }
+    assert_int_equal(vouch_pubkey_from_ec_xy(VOUCH_CURVE_P256, att_key, 64, &a3), VOUCH_OK);
+    assert_int_equal(vouch_ecdsa_verify_raw(a3, VOUCH_HASH_SHA256, q, 432, isv_sig, 64), VOUCH_OK);
+    assert_int_equal(vouch_ecdsa_verify_raw(a3, VOUCH_HASH_SHA256, q, 431, isv_sig, 64),
+                     VOUCH_ERR_SIGNATURE);
+
+    for (size_t i = 0; i < N; i++) {
+        vouch_pubkey_free(orig[i]);
+        vouch_pubkey_free(built[i]);
+    }
+    vouch_pubkey_free(a2);
+    vouch_pubkey_free(a3);
+    free(orig);
+    free(built);
+    free(xy);
+    free(q);
+}
+
 /* The three P-256 verifications of an SGX quote, with keys from raw X||Y and
  * from the PCK certificate. */
 static void test_ecdsa_sgx_quote(void **state)
@@ -1438,6 +1521,7 @@ static void test_pubkey_parse_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ec_pubkey_cache),
         cmocka_unit_test(test_hash_kat),
         cmocka_unit_test(test_hash_errors),
         cmocka_unit_test(test_random),

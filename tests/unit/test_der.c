@@ -249,6 +249,64 @@ static void test_uint(void **state)
 /* 1.2.840.113741.1.13.1 */
 static const uint8_t sgx_oid[] = {0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01};
 
+/* vouch_der_oid_child against vouch_der_oid_text on the same bytes: the two
+ * must agree for every prefix of every OID below. */
+static void test_oid_child(void **state)
+{
+    /* 1.2.840.113741.1.13.1.2.17, 1.2.840.113741.1.13.1.2.200 (two-byte arc),
+     * 2.999.3, 1.2.840.113741.1.13.1 */
+    static const uint8_t o1[] = {0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01, 0x02, 0x11};
+    static const uint8_t o2[] = {0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d,
+                                 0x01, 0x0d, 0x01, 0x02, 0x81, 0x48};
+    static const uint8_t o3[] = {0x88, 0x37, 0x03};
+    static const struct {
+        const uint8_t *p;
+        size_t len;
+    } oids[] = {{o1, sizeof(o1)}, {o2, sizeof(o2)}, {o3, sizeof(o3)}, {sgx_oid, sizeof(sgx_oid)}};
+    static const char *prefixes[] = {"1",
+                                     "1.2",
+                                     "1.2.840.113741.1.13.1",
+                                     "1.2.840.113741.1.13.1.2",
+                                     "1.2.840.113741.1.13.1.3",
+                                     "1.2.840.113741.1.13",
+                                     "2.999",
+                                     "2",
+                                     "1.2.840.113741.1.13.1.2.17"};
+    static const uint8_t bad[] = {0x2a, 0x86}; /* continuation bit on the last byte */
+    struct vouch_reader v;
+    uint64_t arc = 0;
+    bool child = true;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(oids) / sizeof(oids[0]); i++) {
+        char text[64];
+        vouch_reader_init(&v, oids[i].p, oids[i].len);
+        assert_int_equal(vouch_der_oid_text(&v, text, sizeof(text)), VOUCH_OK);
+        for (size_t k = 0; k < sizeof(prefixes) / sizeof(prefixes[0]); k++) {
+            size_t pl = strlen(prefixes[k]);
+            bool want = strncmp(text, prefixes[k], pl) == 0 && text[pl] == '.' &&
+                        strchr(text + pl + 1, '.') == NULL;
+            assert_int_equal(vouch_der_oid_child(&v, prefixes[k], &child, &arc), VOUCH_OK);
+            assert_int_equal(child, want);
+            if (want)
+                assert_int_equal(arc, strtoull(text + pl + 1, NULL, 10));
+            else
+                assert_int_equal(arc, 0);
+        }
+    }
+    vouch_reader_init(&v, o2, sizeof(o2));
+    assert_int_equal(vouch_der_oid_child(&v, "1.2.840.113741.1.13.1.2", &child, &arc), VOUCH_OK);
+    assert_true(child);
+    assert_int_equal(arc, 200);
+    vouch_reader_init(&v, bad, sizeof(bad));
+    assert_int_equal(vouch_der_oid_child(&v, "1", &child, &arc), VOUCH_ERR_PARSE);
+    assert_false(child);
+    vouch_reader_init(&v, o1, sizeof(o1));
+    assert_int_equal(vouch_der_oid_child(&v, "", &child, &arc), VOUCH_ERR_INVAL);
+    assert_int_equal(vouch_der_oid_child(&v, "1..2", &child, &arc), VOUCH_ERR_INVAL);
+    assert_int_equal(vouch_der_oid_child(&v, NULL, &child, &arc), VOUCH_ERR_INVAL);
+}
+
 static void test_oid(void **state)
 {
     struct vouch_reader v;
@@ -321,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_nested_bounds),
         cmocka_unit_test(test_uint),
         cmocka_unit_test(test_oid),
+        cmocka_unit_test(test_oid_child),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
