@@ -168,7 +168,9 @@ static vouch_err timed_claims(const json_t *claims, int64_t iat, int64_t lifetim
         return VOUCH_ERR_INVAL;
     if ((rc = vouch_random(jti, sizeof(jti))) != VOUCH_OK)
         return rc;
-    c = json_deep_copy(claims);
+    /* Shallow: only top-level members are added, so the caller's object and
+     * the values it shares with the copy are never changed. */
+    c = json_copy((json_t *)claims);
     if (!c || json_object_set_new(c, "iat", json_integer((json_int_t)iat)) ||
         json_object_set_new(c, "nbf", json_integer((json_int_t)iat)) ||
         json_object_set_new(c, "exp", json_integer((json_int_t)(iat + lifetime)))) {
