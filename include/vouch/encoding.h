@@ -36,6 +36,9 @@ VOUCH_API void vouch_base64_encode(const uint8_t *p, size_t len, bool url, char 
  *  Attestation accepts). Mixed alphabets are rejected. Result owned by caller. */
 VOUCH_NODISCARD VOUCH_API vouch_err vouch_base64_decode(const char *text, size_t textlen, bool url,
                                                         uint8_t **out, size_t *len_out);
+/** vouch_base64_encode with the same output, through a lookup table: for
+ *  data that is not secret (tokens, certificates), never for keys. */
+VOUCH_API void vouch_base64_encode_public(const uint8_t *p, size_t len, bool url, char *out);
 /** vouch_base64_decode with the same answers, through a lookup table: about
  *  five times faster, but its timing depends on the text. Only for text that
  *  is not secret (evidence in a request, certificates), never for keys. */

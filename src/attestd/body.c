@@ -22,11 +22,18 @@
 
 #include "attestd/attestd_int.h"
 
-static bool is_b64_char(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_' || c == '+' || c == '/' || c == '=';
-}
+/* The characters of standard and URL-safe base64, padding included. */
+static const bool b64_chars[256] = {
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+    ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,
+    ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1,
+    ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['-'] = 1, ['_'] = 1,
+    ['+'] = 1, ['/'] = 1, ['='] = 1,
+};
 
 static bool is_ws(unsigned char c)
 {
@@ -86,12 +93,12 @@ static bool find_member(const uint8_t *p, size_t len, const char *field, size_t 
                 k++;
             if (found || k >= len || p[k] != '"')
                 return false;
-            e = string_end(p, len, k);
-            if (e >= len)
+            /* One pass: base64 characters up to the closing quote. Anything
+             * else (an escape included) leaves the body to jansson. */
+            for (e = k + 1; e < len && b64_chars[p[e]]; e++)
+                ;
+            if (e >= len || p[e] != '"')
                 return false;
-            for (size_t j = k + 1; j < e; j++)
-                if (!is_b64_char(p[j]))
-                    return false;
             *vs = k + 1;
             *ve = e;
             found = true;

@@ -124,6 +124,39 @@ void vouch_base64_encode(const uint8_t *p, size_t len, bool url, char *out)
     out[o] = 0;
 }
 
+void vouch_base64_encode_public(const uint8_t *p, size_t len, bool url, char *out)
+{
+    static const char std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char web[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const char *a = url ? web : std;
+    size_t i = 0, o = 0;
+
+    for (; i + 3 <= len; i += 3) {
+        unsigned v = ((unsigned)p[i] << 16) | ((unsigned)p[i + 1] << 8) | p[i + 2];
+        out[o++] = a[v >> 18];
+        out[o++] = a[(v >> 12) & 63u];
+        out[o++] = a[(v >> 6) & 63u];
+        out[o++] = a[v & 63u];
+    }
+    if (len - i == 1) {
+        unsigned v = (unsigned)p[i] << 16;
+        out[o++] = a[v >> 18];
+        out[o++] = a[(v >> 12) & 63u];
+        if (!url) {
+            out[o++] = '=';
+            out[o++] = '=';
+        }
+    } else if (len - i == 2) {
+        unsigned v = ((unsigned)p[i] << 16) | ((unsigned)p[i + 1] << 8);
+        out[o++] = a[v >> 18];
+        out[o++] = a[(v >> 12) & 63u];
+        out[o++] = a[(v >> 6) & 63u];
+        if (!url)
+            out[o++] = '=';
+    }
+    out[o] = 0;
+}
+
 /* Character to 6-bit value, or >= 256 if invalid for the alphabet. */
 static unsigned b64_val(unsigned char ch, bool url)
 {

@@ -54,6 +54,7 @@ out:
     return rc;
 }
 
+/* Tokens, JWKs and thumbprints are public: the table-driven encoder serves. */
 vouch_err vouch__b64url_encode(const uint8_t *p, size_t len, char **out)
 {
     char *s = vouch_malloc(vouch_base64_encoded_len(len, true) + 1);
@@ -61,12 +62,12 @@ vouch_err vouch__b64url_encode(const uint8_t *p, size_t len, char **out)
     *out = NULL;
     if (!s)
         return VOUCH_ERR_NOMEM;
-    vouch_base64_encode(len ? p : (const uint8_t *)"", len, true, s);
+    vouch_base64_encode_public(len ? p : (const uint8_t *)"", len, true, s);
     *out = s;
     return VOUCH_OK;
 }
 
-/* Appends base64url(@p text) to @p b. */
+/* Appends base64url(@p p) to @p b. */
 static vouch_err append_b64(struct vouch_buf *b, const void *p, size_t len)
 {
     char *s = NULL;
@@ -74,7 +75,7 @@ static vouch_err append_b64(struct vouch_buf *b, const void *p, size_t len)
 
     if ((rc = vouch__b64url_encode(p, len, &s)) != VOUCH_OK)
         return rc;
-    rc = vouch_buf_append_str(b, s);
+    rc = vouch_buf_append(b, s, strlen(s));
     vouch_free(s);
     return rc;
 }
