@@ -27,37 +27,8 @@ for f in "$QUOTE" "$COLL" "$TDXQ" "$SNPR" "$SNPV"; do
 done
 EVAL_TIME=1751328000 # S1's collateral is valid then (testdata README)
 
-T=$(mktemp -d)
-PID=
-stop() {
-    if [ -n "$PID" ]; then
-        kill -TERM "$PID" 2>/dev/null
-        wait "$PID" 2>/dev/null
-        PID=
-    fi
-}
-trap 'stop; rm -rf "$T"' EXIT
-pass=0
-fails=0
-ok() { echo "ok   $1"; pass=$((pass + 1)); }
-bad() {
-    echo "FAIL $1 (status ${REPLY_STATUS:-?})"
-    [ -s "$T/out" ] && head -c 1000 "$T/out" | sed 's/^/  body: /' && echo
-    fails=$((fails + 1))
-}
-check() { # name command...
-    local name=$1
-    shift
-    if "$@"; then ok "$name"; else bad "$name"; fi
-}
-
-b64url() { basenc --base64url -w0 | tr -d '='; }
-b64url_dec() {
-    local s
-    s=$(cat)
-    while [ $((${#s} % 4)) != 0 ]; do s="$s="; done
-    printf '%s' "$s" | basenc --base64url -d
-}
+# shellcheck source=../lib/checks.sh
+. "$(dirname "$0")/../lib/checks.sh"
 
 umask 077
 mkdir -p "$T/coll"

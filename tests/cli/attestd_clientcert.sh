@@ -15,30 +15,8 @@ done
 [ -x "$ATTESTD" ] || { echo "FAIL: $ATTESTD not built"; exit 1; }
 curl -V | grep -q HTTP2 || { echo "FAIL: curl lacks HTTP/2 support"; exit 1; }
 
-T=$(mktemp -d)
-PID=
-stop() {
-    if [ -n "$PID" ]; then
-        kill -TERM "$PID" 2>/dev/null
-        wait "$PID" 2>/dev/null
-        PID=
-    fi
-}
-trap 'stop; rm -rf "$T"' EXIT
-pass=0
-fails=0
-ok() { echo "ok   $1"; pass=$((pass + 1)); }
-bad() {
-    echo "FAIL $1"
-    [ -s "$T/out" ] && sed 's/^/  body: /' "$T/out" | head -c 2000 && echo
-    fails=$((fails + 1))
-}
-check() { # name command...
-    local name=$1
-    shift
-    if "$@"; then ok "$name"; else bad "$name"; fi
-}
-b64url() { basenc --base64url -w0 | tr -d '='; }
+# shellcheck source=../lib/checks.sh
+. "$(dirname "$0")/../lib/checks.sh"
 
 umask 077
 head -c 24 /dev/urandom | basenc --base64url >"$T/token"

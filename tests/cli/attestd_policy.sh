@@ -12,37 +12,8 @@ for tool in curl jq openssl basenc; do
 done
 [ -x "$ATTESTD" ] || { echo "FAIL: $ATTESTD not built"; exit 1; }
 
-T=$(mktemp -d)
-PID=
-stop() {
-    if [ -n "$PID" ]; then
-        kill -TERM "$PID" 2>/dev/null
-        wait "$PID" 2>/dev/null
-        PID=
-    fi
-}
-trap 'stop; rm -rf "$T"' EXIT
-pass=0
-fails=0
-ok() { echo "ok   $1"; pass=$((pass + 1)); }
-bad() {
-    echo "FAIL $1"
-    [ -s "$T/out" ] && sed 's/^/  body: /' "$T/out" | head -c 2000 && echo
-    fails=$((fails + 1))
-}
-check() { # name command...
-    local name=$1
-    shift
-    if "$@"; then ok "$name"; else bad "$name"; fi
-}
-
-b64url() { basenc --base64url -w0 | tr -d '='; }
-b64url_dec() {
-    local s
-    s=$(cat)
-    while [ $((${#s} % 4)) != 0 ]; do s="$s="; done
-    printf '%s' "$s" | basenc --base64url -d
-}
+# shellcheck source=../lib/checks.sh
+. "$(dirname "$0")/../lib/checks.sh"
 # The claims of the token in $T/out.
 claims() { jq -r .token "$T/out" | cut -d. -f2 | b64url_dec; }
 claim() { claims | jq -r "$1"; }

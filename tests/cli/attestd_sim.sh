@@ -19,38 +19,8 @@ done
 EVAL_TIME=1767225610 # ten seconds after the vector was signed
 MR=a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf
 
-T=$(mktemp -d)
-PID=
-stop() {
-    if [ -n "$PID" ]; then
-        kill -TERM "$PID" 2>/dev/null
-        wait "$PID" 2>/dev/null
-        PID=
-    fi
-}
-trap 'stop; rm -rf "$T"' EXIT
-pass=0
-fails=0
-check() { # name command...
-    local name=$1
-    shift
-    if "$@"; then
-        echo "ok   $name"
-        pass=$((pass + 1))
-    else
-        echo "FAIL $name"
-        [ -s "$T/out" ] && head -c 600 "$T/out" | sed 's/^/  body: /' && echo
-        fails=$((fails + 1))
-    fi
-}
-jqt() { jq -e "$@" >/dev/null; }
-b64url() { basenc --base64url -w0 | tr -d '='; }
-b64url_dec() {
-    local s
-    s=$(cat)
-    while [ $((${#s} % 4)) != 0 ]; do s="$s="; done
-    printf '%s' "$s" | basenc --base64url -d
-}
+# shellcheck source=../lib/checks.sh
+. "$(dirname "$0")/../lib/checks.sh"
 
 start() { # extra daemon flags...
     rm -f "$T/port"

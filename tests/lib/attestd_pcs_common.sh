@@ -20,45 +20,14 @@ for f in "$S1_QUOTE" "$S1_COLL" "$T1_QUOTE" "$T1_COLL"; do
 done
 NOW=1751328000 # inside both S1's and T1's collateral windows
 
-T=$(mktemp -d)
-PID=
+# shellcheck source=checks.sh
+. "$(dirname "$0")/../lib/checks.sh"
 PCS_PIDS=()
-stop() {
-    if [ -n "$PID" ]; then
-        kill -TERM "$PID" 2>/dev/null
-        wait "$PID" 2>/dev/null
-        PID=
-    fi
-}
-cleanup() {
-    stop
+on_exit() {
     for p in "${PCS_PIDS[@]}"; do
         kill -TERM "$p" 2>/dev/null
         wait "$p" 2>/dev/null
     done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-pass=0
-fails=0
-ok() { echo "ok   $1"; pass=$((pass + 1)); }
-bad() {
-    echo "FAIL $1"
-    [ -s "$T/out" ] && sed 's/^/  body: /' "$T/out" | head -c 2000 && echo
-    fails=$((fails + 1))
-}
-check() { # name command...
-    local name=$1
-    shift
-    if "$@"; then ok "$name"; else bad "$name"; fi
-}
-
-b64url() { basenc --base64url -w0 | tr -d '='; }
-b64url_dec() {
-    local s
-    s=$(cat)
-    while [ $((${#s} % 4)) != 0 ]; do s="$s="; done
-    printf '%s' "$s" | basenc --base64url -d
 }
 claim() { jq -r .token "$T/out" | cut -d. -f2 | b64url_dec | jq -r "$1"; }
 
