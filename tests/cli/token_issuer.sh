@@ -20,29 +20,8 @@ done
 NOW=1751328000
 AT=$((NOW + 60))
 
-T=$(mktemp -d)
-PID=
-stop() {
-    if [ -n "$PID" ]; then
-        kill -TERM "$PID" 2>/dev/null
-        wait "$PID" 2>/dev/null
-        PID=
-    fi
-}
-trap 'stop; rm -rf "$T"' EXIT
-pass=0
-fails=0
-ok() { echo "ok   $1"; pass=$((pass + 1)); }
-bad() {
-    echo "FAIL $1"
-    [ -s "$T/out" ] && sed 's/^/  out: /' "$T/out" | head -c 2000 && echo
-    fails=$((fails + 1))
-}
-check() { # name command...
-    local name=$1
-    shift
-    if "$@"; then ok "$name"; else bad "$name"; fi
-}
+# shellcheck source=../lib/checks.sh
+. "$(dirname "$0")/../lib/checks.sh"
 
 umask 077
 mkdir "$T/coll"
