@@ -11,11 +11,21 @@
  *                    thread CPU time. The limit is what the daemon's cores
  *                    do when a request costs nothing but those two jobs:
  *                    one thread per core, all at once, verify + sign in a
- *                    loop, measured just before and just after the load
- *                    (the mean is the limit: this machine's speed, and how
- *                    well its two vCPUs scale, drift with what the host
- *                    does). cores x the one-thread figure is reported
- *                    beside it, with the ratio against it.
+ *                    loop, measured before the load and again after each
+ *                    of its --slices (5) slices; the mean is the limit, and
+ *                    each slice is also compared with the limits on either
+ *                    side of it (this machine's speed, and how well its two
+ *                    vCPUs scale, drift with what the host does, sometimes
+ *                    within seconds). cores x the one-thread figure is
+ *                    reported beside it, with the ratio against it.
+ *   limit-openssl-speed
+ *                    the same idea from primitives alone, as PRODUCT.md's
+ *                    table words it: `openssl speed -multi CORES rsa2048
+ *                    ecdsap256` before and after the load, a request counted
+ *                    as one RSA-2048 signature plus 2 (or 3) P-256
+ *                    verifications and nothing else. Reported, not the
+ *                    target's limit: it charges all parsing, claims, JSON,
+ *                    HTTP, TLS and kernel work to the service.
  *   https-keepalive  vouch-attestd (started here, TLS, --threads 2) under N
  *                    closed-loop HTTP/1.1 keep-alive connections POSTing S1
  *                    to /attest/SgxEnclave: attests/s, latency percentiles,
@@ -54,7 +64,7 @@
  *
  * usage: bench_attestd [--daemon PATH] [--seconds S] [--warmup S] [--connections N]
  *                      [--threads N] [--rss-seconds S | --requests N] [--limit-seconds S]
- *                      [--pace-us N] [DATA_DIR]
+ *                      [--pace-us N] [--slices N] [DATA_DIR]
  */
 #include "bench_util.h"
 #include <arpa/inet.h>
@@ -115,6 +125,9 @@ extern char **environ;
 #define DEFAULT_CONNECTIONS 16u
 #define DEFAULT_THREADS     2u
 #define DEFAULT_PACE_US     1000u
+#define DEFAULT_SLICES      5u
+#define MAX_SLICES          50u
+#define SLICE_LIMIT_SECS    1.0
 #define START_TIMEOUT_S     60.0
 #define STOP_TIMEOUT_S      15.0
 #define REQUEST_TIMEOUT_MS  30000L
@@ -147,6 +160,7 @@ struct config {
     unsigned connections;
     unsigned threads;
     unsigned pace_us;
+    unsigned slices;
 };
 
 struct daemon {
@@ -230,6 +244,7 @@ struct phase {
     uint64_t requests; /* when non-zero, replaces seconds */
     pid_t server;
     bool progress;
+    bool keep_latencies; /* add to the previous phase's latencies */
 };
 
 struct phase_result {
@@ -1032,6 +1047,57 @@ out:
     return rc;
 }
 
+/* The same limit from primitives alone, as PRODUCT.md's table words it:
+ * `openssl speed -multi CORES` for RSA-2048 signatures and P-256
+ * verifications (all processes together), a request counted as one
+ * signature plus 2 verifications (what a cached quote verification does
+ * once the PCK leaf is cached) or 3 (bench_evidence's count, leaf included).
+ * It charges everything else a request needs (parsing, TCB evaluation, the
+ * token's JSON, policy, HTTP, TLS, the kernel) to the service, so it is
+ * reported beside the target's limit, not instead of it. */
+struct speed {
+    double rsa_sign_per_s;
+    double p256_verify_per_s;
+};
+
+VOUCH_NODISCARD static vouch_err openssl_speed(unsigned cores, struct speed *out)
+{
+    char cmd[128], line[256];
+    FILE *f;
+    int status;
+
+    memset(out, 0, sizeof(*out));
+    snprintf(cmd, sizeof(cmd),
+             "openssl speed -seconds 1 -multi %u -mr rsa2048 ecdsap256 2>/dev/null", cores);
+    if (!(f = popen(cmd, "r"))) {
+        fprintf(stderr, "bench_attestd: cannot run openssl speed: %s\n", strerror(errno));
+        return VOUCH_ERR_IO;
+    }
+    /* Machine-readable totals: +F2:i:2048:sign/s:verify/s (RSA),
+     * +F4:i:256:sign/s:verify/s (ECDSA P-256). */
+    while (fgets(line, sizeof(line), f)) {
+        unsigned i = 0, bits = 0;
+        double sign = 0, verify = 0;
+        if (sscanf(line, "+F2:%u:%u:%lf:%lf", &i, &bits, &sign, &verify) == 4 && bits == 2048)
+            out->rsa_sign_per_s = sign;
+        else if (sscanf(line, "+F4:%u:%u:%lf:%lf", &i, &bits, &sign, &verify) == 4 && bits == 256)
+            out->p256_verify_per_s = verify;
+    }
+    status = pclose(f);
+    if (status != 0 || out->rsa_sign_per_s <= 0 || out->p256_verify_per_s <= 0) {
+        fprintf(stderr, "bench_attestd: '%s' failed or printed no RSA-2048/P-256 totals\n", cmd);
+        return VOUCH_ERR_IO;
+    }
+    return VOUCH_OK;
+}
+
+/* Requests per second if each cost one RSA signature and @p verifies P-256
+ * verifications and nothing else. */
+static double speed_limit(const struct speed *s, unsigned verifies)
+{
+    return 1.0 / (1.0 / s->rsa_sign_per_s + (double)verifies / s->p256_verify_per_s);
+}
+
 /* ---- the load -------------------------------------------------------------------- */
 
 /* The load generator is part of the measuring setup, not of the service, and
@@ -1437,7 +1503,8 @@ VOUCH_NODISCARD static vouch_err run_phase(struct load *L, const struct phase *p
     bool stop = false;
 
     memset(out, 0, sizeof(*out));
-    L->n_lat = 0;
+    if (!ph->keep_latencies)
+        L->n_lat = 0;
     if ((rc = proc_cpu_s(ph->server, &srv0)) != VOUCH_OK ||
         (rc = proc_rss_kib(ph->server, &out->rss_max_kib)) != VOUCH_OK) {
         fprintf(stderr, "bench_attestd: cannot read /proc/%ld\n", (long)ph->server);
@@ -1594,9 +1661,11 @@ static void usage(void)
         "  --requests N        long phase of N requests instead (the target says 1000000)\n"
         "  --limit-seconds S   measuring time for verify and for sign (default %.0f)\n"
         "  --pace-us N         client: collect answers every N us instead of being woken for\n"
-        "                      each one (default %u; 0 wakes per answer)\n",
+        "                      each one (default %u; 0 wakes per answer)\n"
+        "  --slices N          measured load in N slices with the limit measured between\n"
+        "                      them (default %u)\n",
         DEFAULT_SECONDS, DEFAULT_WARMUP, DEFAULT_CONNECTIONS, DEFAULT_THREADS, DEFAULT_RSS_SECONDS,
-        DEFAULT_LIMIT_SECS, DEFAULT_PACE_US);
+        DEFAULT_LIMIT_SECS, DEFAULT_PACE_US, DEFAULT_SLICES);
 }
 
 static bool parse_seconds(const char *s, double min, double *out)
@@ -1655,6 +1724,9 @@ VOUCH_NODISCARD static vouch_err parse_args(int argc, char **argv, struct config
         } else if (strcmp(a, "--connections") == 0) {
             ok = parse_count(next, 1, MAX_CONNECTIONS, &v);
             cfg->connections = (unsigned)v;
+        } else if (strcmp(a, "--slices") == 0) {
+            ok = parse_count(next, 1, MAX_SLICES, &v);
+            cfg->slices = (unsigned)v;
         } else if (strcmp(a, "--pace-us") == 0) {
             ok = parse_count(next, 0, 100000, &v);
             cfg->pace_us = (unsigned)v;
@@ -1699,7 +1771,8 @@ int main(int argc, char **argv)
                          .limit_seconds = DEFAULT_LIMIT_SECS,
                          .connections = DEFAULT_CONNECTIONS,
                          .threads = DEFAULT_THREADS,
-                         .pace_us = DEFAULT_PACE_US};
+                         .pace_us = DEFAULT_PACE_US,
+                         .slices = DEFAULT_SLICES};
     vouch_err rc = VOUCH_ERR_INTERNAL;
     struct daemon d;
     struct load L;
@@ -1720,8 +1793,10 @@ int main(int argc, char **argv)
     struct limit_stats vs, ss;
     struct phase_result warm, main_r, long_r;
     double load_start, load_after, per_req_us, per_req_cpu_us, limit, limit_cpu, limit_single,
-        limit_before, limit_cpu_after, par_wall, ratio, ratio_single, ratio_cpu, growth;
+        par_wall, ratio, ratio_single, ratio_cpu, growth, lim_min, lim_max, ratio_median;
+    double lim[MAX_SLICES + 1], slice_ratio[MAX_SLICES];
     unsigned cores;
+    struct speed speed_before, speed_after, speed;
     bool curl_ok = false, meets;
 
     memset(&d, 0, sizeof(d));
@@ -1848,6 +1923,8 @@ int main(int argc, char **argv)
             "%u threads at once: %.0f/s (%.2f x %u x one thread)\n",
             "limit", "-", "-", "-", "-", limit, "-", "-", vs.cpu_us, ss.cpu_us, cores, limit,
             limit / limit_single, cores);
+    if ((rc = openssl_speed(cores, &speed_before)) != VOUCH_OK)
+        goto out;
 
     /* Load: warm-up (connections, TLS handshakes, allocator), then measure. */
     if ((rc = load_init(&L, &d, cfg.connections, req, req_len)) != VOUCH_OK)
@@ -1858,41 +1935,90 @@ int main(int argc, char **argv)
                         &(struct phase){.name = "warm-up", .seconds = cfg.warmup, .server = d.pid},
                         &warm)) != VOUCH_OK)
         goto out;
-    if ((rc = run_phase(
-             &L,
-             &(struct phase){.name = "https-keepalive", .seconds = cfg.seconds, .server = d.pid},
-             &main_r)) != VOUCH_OK)
-        goto out;
+    /* The measured load in slices, with the limit measured between them:
+     * each slice is compared with the limit just before and just after it,
+     * so a host that speeds up or slows down mid-run moves both sides. */
+    memset(&main_r, 0, sizeof(main_r));
+    lim[0] = limit_cpu;
+    for (unsigned k = 0; k < cfg.slices; k++) {
+        struct phase_result r;
+        double rate;
+        if ((rc = run_phase(&L,
+                            &(struct phase){.name = "https-keepalive",
+                                            .seconds = cfg.seconds / cfg.slices,
+                                            .server = d.pid,
+                                            .keep_latencies = k > 0},
+                            &r)) != VOUCH_OK)
+            goto out;
+        if ((rc = measure_parallel(&vctx, &sctx, cores, SLICE_LIMIT_SECS, &lim[k + 1],
+                                   &par_wall)) != VOUCH_OK) {
+            fprintf(stderr, "bench_attestd: the limit on %u threads: %s\n", cores,
+                    vouch_err_name(rc));
+            goto out;
+        }
+        rate = (double)r.completed / r.elapsed_s;
+        slice_ratio[k] = rate / ((double)cores * (lim[k] + lim[k + 1]) / 2);
+        main_r.completed += r.completed;
+        main_r.elapsed_s += r.elapsed_s;
+        main_r.server_cpu_s += r.server_cpu_s;
+        main_r.client_cpu_s += r.client_cpu_s;
+        main_r.connects += r.connects;
+        main_r.mean_ms = r.mean_ms; /* latencies accumulate across slices */
+        main_r.p50_ms = r.p50_ms;
+        main_r.p90_ms = r.p90_ms;
+        main_r.p99_ms = r.p99_ms;
+        main_r.max_ms = r.max_ms;
+    }
     if ((rc = token_check(&d, &L.conns[0].body, NULL, NULL)) != VOUCH_OK)
         goto out;
     load_after = bench_load_1m();
-    /* The limit again, right after the load: the machine's speed drifts with
-     * what its host is doing, so the load is compared with the mean of the
-     * limit measured just before and just after it. */
-    limit_before = limit;
-    if ((rc = measure_parallel(&vctx, &sctx, cores, cfg.limit_seconds, &limit_cpu_after,
-                               &par_wall)) != VOUCH_OK) {
-        fprintf(stderr, "bench_attestd: the limit on %u threads: %s\n", cores, vouch_err_name(rc));
-        goto out;
+    /* The limit for the whole phase: the mean of all its measurements. */
+    limit_cpu = 0;
+    lim_min = lim_max = lim[0];
+    for (unsigned k = 0; k <= cfg.slices; k++) {
+        limit_cpu += lim[k] / (double)(cfg.slices + 1);
+        lim_min = lim[k] < lim_min ? lim[k] : lim_min;
+        lim_max = lim[k] > lim_max ? lim[k] : lim_max;
     }
-    limit_cpu = (limit_cpu + limit_cpu_after) / 2;
     limit = (double)cores * limit_cpu;
+    bench_sort(slice_ratio, cfg.slices);
+    ratio_median = bench_percentile(slice_ratio, cfg.slices, 50);
     ratio = (double)main_r.completed / main_r.elapsed_s / limit;
+    if ((rc = openssl_speed(cores, &speed_after)) != VOUCH_OK)
+        goto out;
+    speed.rsa_sign_per_s = (speed_before.rsa_sign_per_s + speed_after.rsa_sign_per_s) / 2;
+    speed.p256_verify_per_s = (speed_before.p256_verify_per_s + speed_after.p256_verify_per_s) / 2;
+    {
+        double rate = (double)main_r.completed / main_r.elapsed_s;
+        double l2 = speed_limit(&speed, 2), l3 = speed_limit(&speed, 3);
+        printf("{\"bench\":\"attestd\",\"case\":\"limit-openssl-speed\",\"what\":\"openssl speed "
+               "-multi %u rsa2048 ecdsap256, before and after the load (mean)\","
+               "\"rsa2048_sign_per_s\":%.1f,\"p256_verify_per_s\":%.1f,"
+               "\"limit_2_verifies_per_s\":%.1f,\"limit_3_verifies_per_s\":%.1f,"
+               "\"attests_per_s\":%.1f,\"ratio_2_verifies\":%.3f,\"ratio_3_verifies\":%.3f}\n",
+               cores, speed.rsa_sign_per_s, speed.p256_verify_per_s, l2, l3, rate, rate / l2,
+               rate / l3);
+        fprintf(stderr,
+                "%-16s %10s %9s %9s %9s %10.0f %7.2f %9s  openssl speed: 1 RSA sign + 2 P-256 "
+                "verifies (%.0f/s with 3: %.2f)\n",
+                "openssl-speed", "-", "-", "-", "-", l2, rate / l2, "-", l3, rate / l3);
+    }
     ratio_single = (double)main_r.completed / main_r.elapsed_s / limit_single;
     ratio_cpu =
         main_r.server_cpu_s > 0 ? (double)main_r.completed / main_r.server_cpu_s / limit_cpu : 0;
     meets = ratio >= TARGET_RATIO_VS_LIMIT && main_r.p99_ms <= TARGET_P99_MS;
     print_phase_common("https-keepalive", &cfg, &main_r);
     printf(",\"limit_attests_per_s\":%.1f,\"ratio_vs_limit\":%.3f,"
-           "\"limit_before_per_s\":%.1f,\"limit_after_per_s\":%.1f,"
+           "\"limit_min_per_s\":%.1f,\"limit_max_per_s\":%.1f,\"slices\":%u,"
+           "\"ratio_slice_median\":%.3f,\"ratio_slice_min\":%.3f,"
            "\"limit_one_thread_x_cores_per_s\":%.1f,\"ratio_vs_one_thread_x_cores\":%.3f,"
            "\"client_pace_us\":%u,"
            "\"attests_per_server_cpu_s\":%.1f,\"limit_attests_per_cpu_s\":%.1f,"
            "\"ratio_vs_limit_server_cpu\":%.3f,\"target_ratio_vs_limit\":%.2f,"
            "\"target_p99_ms\":%.1f,\"meets_ratio_target\":%s,\"meets_p99_target\":%s,"
            "\"meets_target\":%s,\"load_1m\":%.2f,\"load_1m_end\":%.2f}\n",
-           limit, ratio, limit_before, (double)cores * limit_cpu_after, limit_single, ratio_single,
-           cfg.pace_us,
+           limit, ratio, (double)cores * lim_min, (double)cores * lim_max, cfg.slices, ratio_median,
+           slice_ratio[0], limit_single, ratio_single, cfg.pace_us,
            main_r.server_cpu_s > 0 ? (double)main_r.completed / main_r.server_cpu_s : 0, limit_cpu,
            ratio_cpu, TARGET_RATIO_VS_LIMIT, TARGET_P99_MS,
            ratio >= TARGET_RATIO_VS_LIMIT ? "true" : "false",
@@ -1901,11 +2027,13 @@ int main(int argc, char **argv)
     fflush(stdout);
     fprintf(stderr,
             "%-16s %10.0f %9.2f %9.2f %9.2f %10.0f %7.2f %9.2f  cpu: daemon %.2f, "
-            "client %.2f cores; limit before %.0f, after %.0f; vs %u x one thread: %.2f\n",
+            "client %.2f cores; limit %.0f..%.0f over %u slices, slice ratios median %.2f, min "
+            "%.2f; vs %u x one thread: %.2f\n",
             "https-keepalive", (double)main_r.completed / main_r.elapsed_s, main_r.p50_ms,
             main_r.p99_ms, main_r.max_ms, limit, ratio, ratio_cpu,
             main_r.server_cpu_s / main_r.elapsed_s, main_r.client_cpu_s / main_r.elapsed_s,
-            limit_before, (double)cores * limit_cpu_after, cores, ratio_single);
+            (double)cores * lim_min, (double)cores * lim_max, cfg.slices, ratio_median,
+            slice_ratio[0], cores, ratio_single);
 
     /* RSS over a long phase, from a warm daemon. */
     if (cfg.requests > 0 || cfg.rss_seconds > 0) {
