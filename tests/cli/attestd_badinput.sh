@@ -47,21 +47,11 @@ start() {
         --issuer "$scheme://127.0.0.1" --eval-time "$EVAL_TIME" --collateral "$T/coll" \
         --admin-token-file "$T/token" --threads 2 "$@" >>"$T/daemon.log" 2>&1 &
     PID=$!
-    for _ in $(seq 1 300); do
-        if [ -s "$T/port" ]; then
-            PORT=$(cat "$T/port")
-            BASE="$scheme://127.0.0.1:$PORT"
-            if curl -s -o /dev/null --cacert "$T/data/tls/cert.pem" "$BASE/healthz" 2>/dev/null ||
-                curl -s -o /dev/null "$BASE/healthz"; then
-                return 0
-            fi
-        fi
-        kill -0 "$PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "FAIL: vouch-attestd did not start"
-    sed 's/^/  log: /' "$T/daemon.log"
-    exit 1
+    if [ "$scheme" = https ]; then
+        await_daemon https --cacert "$T/data/tls/cert.pem"
+    else
+        await_daemon http
+    fi
 }
 
 # send METHOD PATH [BODY-FILE|"" [curl args...]]: sets REPLY_STATUS, REPLY_VERSION

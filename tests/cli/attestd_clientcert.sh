@@ -67,19 +67,7 @@ start() { # extra daemon flags...
     "$ATTESTD" --listen 127.0.0.1:0 --port-file "$T/port" --data "$T/data" \
         --issuer https://127.0.0.1 "$@" >>"$T/daemon.log" 2>&1 &
     PID=$!
-    for _ in $(seq 1 200); do
-        if [ -s "$T/port" ] && [ -s "$T/data/tls/cert.pem" ]; then
-            BASE="https://127.0.0.1:$(cat "$T/port")"
-            if curl -s --cacert "$T/data/tls/cert.pem" -o /dev/null "$BASE/healthz"; then
-                return 0
-            fi
-        fi
-        kill -0 "$PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "FAIL: vouch-attestd did not start"
-    sed 's/^/  log: /' "$T/daemon.log"
-    exit 1
+    await_daemon https --cacert "$T/data/tls/cert.pem"
 }
 
 # call NAME HTTPVER METHOD PATH [BODY-FILE]: prints "status httpversion".

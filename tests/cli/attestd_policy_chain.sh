@@ -29,17 +29,7 @@ start() { # extra daemon flags...
         --issuer http://127.0.0.1 --admin-token-file "$T/token" --insecure-http "$@" \
         >>"$T/daemon.log" 2>&1 &
     PID=$!
-    for _ in $(seq 1 200); do
-        if [ -s "$T/port" ]; then
-            BASE="http://127.0.0.1:$(cat "$T/port")"
-            if curl -s -o /dev/null "$BASE/healthz"; then return 0; fi
-        fi
-        kill -0 "$PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "FAIL: vouch-attestd did not start"
-    sed 's/^/  log: /' "$T/daemon.log"
-    exit 1
+    await_daemon http
 }
 # req METHOD PATH BODY-FILE [CONTENT-TYPE]: admin request; sets STATUS.
 req() {

@@ -28,17 +28,7 @@ start() { # extra daemon flags...
         --issuer "http://127.0.0.1" --eval-time "$EVAL_TIME" --threads 2 "$@" \
         >>"$T/daemon.log" 2>&1 &
     PID=$!
-    for _ in $(seq 1 300); do
-        if [ -s "$T/port" ]; then
-            BASE="http://127.0.0.1:$(cat "$T/port")"
-            curl -s -o /dev/null "$BASE/healthz" && return 0
-        fi
-        kill -0 "$PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "FAIL: vouch-attestd did not start"
-    sed 's/^/  log: /' "$T/daemon.log"
-    exit 1
+    await_daemon http
 }
 
 # attest BODY_FILE: sets STATUS; the response goes to $T/out.

@@ -38,17 +38,7 @@ launch() {
         --issuer "$issuer" --collateral "$T/coll" --eval-time "$NOW" "${extra[@]}" \
         >>"$T/daemon.log" 2>&1 &
     PID=$!
-    for _ in $(seq 1 200); do
-        if [ -s "$T/port" ]; then
-            PORT=$(cat "$T/port")
-            if curl -s -k -o /dev/null "$scheme://127.0.0.1:$PORT/healthz"; then return 0; fi
-        fi
-        kill -0 "$PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "FAIL: vouch-attestd did not start"
-    sed 's/^/  log: /' "$T/daemon.log"
-    exit 1
+    await_daemon "$scheme" -k
 }
 
 # start SCHEME: the issuer must name the port, so bind port 0 once to learn a

@@ -59,17 +59,7 @@ start() { # extra daemon flags...
         --issuer http://127.0.0.1 --insecure-http --eval-time "$NOW" "$@" \
         >>"$T/daemon.log" 2>&1 &
     PID=$!
-    for _ in $(seq 1 200); do
-        if [ -s "$T/port" ]; then
-            BASE="http://127.0.0.1:$(cat "$T/port")"
-            if curl -s -o /dev/null "$BASE/healthz"; then return 0; fi
-        fi
-        kill -0 "$PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "FAIL: vouch-attestd did not start"
-    sed 's/^/  log: /' "$T/daemon.log"
-    exit 1
+    await_daemon http
 }
 
 # attest TYPE BODY-FILE: prints the status; the response is in $T/out.

@@ -42,3 +42,22 @@ b64url_dec() {
     while [ $((${#s} % 4)) != 0 ]; do s="$s="; done
     printf '%s' "$s" | basenc --base64url -d
 }
+# await_daemon SCHEME [CURL-ARGS...]: waits (up to 30 s) until the daemon in
+# $PID has written $T/port and answers /healthz over SCHEME; sets PORT and
+# BASE. When it does not, prints its log ($T/daemon.log) and exits.
+await_daemon() {
+    local scheme=$1
+    shift
+    for _ in $(seq 1 300); do
+        if [ -s "$T/port" ]; then
+            PORT=$(cat "$T/port")
+            BASE="$scheme://127.0.0.1:$PORT"
+            if curl -s -o /dev/null "$@" "$BASE/healthz" 2>/dev/null; then return 0; fi
+        fi
+        kill -0 "$PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "FAIL: vouch-attestd did not start"
+    sed 's/^/  log: /' "$T/daemon.log"
+    exit 1
+}
