@@ -94,67 +94,56 @@ static char b64_char(unsigned v, bool url)
     return (char)c;
 }
 
-void vouch_base64_encode(const uint8_t *p, size_t len, bool url, char *out)
+/* One body for both encoders: with @p ct constant, each caller gets its own
+ * inlined copy, arithmetic (constant time) or table lookups (public data). */
+static inline char enc_char(unsigned v, bool url, bool ct)
+{
+    static const char std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char web[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+    if (ct)
+        return b64_char(v, url);
+    return url ? web[v] : std[v];
+}
+
+static inline void encode(const uint8_t *p, size_t len, bool url, bool ct, char *out)
 {
     size_t i = 0, o = 0;
 
     for (; i + 3 <= len; i += 3) {
         unsigned v = ((unsigned)p[i] << 16) | ((unsigned)p[i + 1] << 8) | p[i + 2];
-        out[o++] = b64_char(v >> 18, url);
-        out[o++] = b64_char((v >> 12) & 63u, url);
-        out[o++] = b64_char((v >> 6) & 63u, url);
-        out[o++] = b64_char(v & 63u, url);
+        out[o++] = enc_char(v >> 18, url, ct);
+        out[o++] = enc_char((v >> 12) & 63u, url, ct);
+        out[o++] = enc_char((v >> 6) & 63u, url, ct);
+        out[o++] = enc_char(v & 63u, url, ct);
     }
     if (len - i == 1) {
         unsigned v = (unsigned)p[i] << 16;
-        out[o++] = b64_char(v >> 18, url);
-        out[o++] = b64_char((v >> 12) & 63u, url);
+        out[o++] = enc_char(v >> 18, url, ct);
+        out[o++] = enc_char((v >> 12) & 63u, url, ct);
         if (!url) {
             out[o++] = '=';
             out[o++] = '=';
         }
     } else if (len - i == 2) {
         unsigned v = ((unsigned)p[i] << 16) | ((unsigned)p[i + 1] << 8);
-        out[o++] = b64_char(v >> 18, url);
-        out[o++] = b64_char((v >> 12) & 63u, url);
-        out[o++] = b64_char((v >> 6) & 63u, url);
+        out[o++] = enc_char(v >> 18, url, ct);
+        out[o++] = enc_char((v >> 12) & 63u, url, ct);
+        out[o++] = enc_char((v >> 6) & 63u, url, ct);
         if (!url)
             out[o++] = '=';
     }
     out[o] = 0;
 }
 
+void vouch_base64_encode(const uint8_t *p, size_t len, bool url, char *out)
+{
+    encode(p, len, url, true, out);
+}
+
 void vouch_base64_encode_public(const uint8_t *p, size_t len, bool url, char *out)
 {
-    static const char std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    static const char web[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    const char *a = url ? web : std;
-    size_t i = 0, o = 0;
-
-    for (; i + 3 <= len; i += 3) {
-        unsigned v = ((unsigned)p[i] << 16) | ((unsigned)p[i + 1] << 8) | p[i + 2];
-        out[o++] = a[v >> 18];
-        out[o++] = a[(v >> 12) & 63u];
-        out[o++] = a[(v >> 6) & 63u];
-        out[o++] = a[v & 63u];
-    }
-    if (len - i == 1) {
-        unsigned v = (unsigned)p[i] << 16;
-        out[o++] = a[v >> 18];
-        out[o++] = a[(v >> 12) & 63u];
-        if (!url) {
-            out[o++] = '=';
-            out[o++] = '=';
-        }
-    } else if (len - i == 2) {
-        unsigned v = ((unsigned)p[i] << 16) | ((unsigned)p[i + 1] << 8);
-        out[o++] = a[v >> 18];
-        out[o++] = a[(v >> 12) & 63u];
-        out[o++] = a[(v >> 6) & 63u];
-        if (!url)
-            out[o++] = '=';
-    }
-    out[o] = 0;
+    encode(p, len, url, false, out);
 }
 
 /* Character to 6-bit value, or >= 256 if invalid for the alphabet. */
