@@ -364,7 +364,7 @@ void attestd_attest(struct attestd *d, enum attestd_type type, const struct vouc
     vouch_err rc;
 
     if (type == ATTESTD_TPM) {
-        /* Multi-round protocol with its own metrics and log line: tpm.c. */
+        /* Multi-round protocol with its own metrics and log note: tpm.c. */
         attestd_attest_tpm(d, req, res, note);
         return;
     }

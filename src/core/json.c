@@ -142,8 +142,8 @@ out:
  * jansson's (tests/unit/test_json_dump.c compares them on random documents);
  * whatever the writer does not handle exactly as jansson does (reals,
  * non-ASCII text, nesting deeper than VOUCH_MAX_JSON_DEPTH, which is also
- * where a reference loop would end up) makes it give up, and jansson
- * serialises the value instead.
+ * where a reference loop would end up, output past VOUCH_MAX_JSON_SIZE)
+ * makes it give up, and jansson serialises the value instead.
  */
 enum { DUMP_OK = 0, DUMP_GIVE_UP = 1, DUMP_NOMEM = 2 };
 
@@ -164,9 +164,15 @@ static int key_cmp(const void *a, const void *b)
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
+/* A document past VOUCH_MAX_JSON_SIZE goes to jansson, which has no cap, so
+ * the cap never changes what vouch_json_dump accepts. */
 static int put(struct vouch_buf *b, const void *p, size_t n)
 {
-    return vouch_buf_append(b, p, n) == VOUCH_OK ? DUMP_OK : DUMP_NOMEM;
+    vouch_err rc = vouch_buf_append(b, p, n);
+
+    if (rc == VOUCH_OK)
+        return DUMP_OK;
+    return rc == VOUCH_ERR_TOO_LARGE ? DUMP_GIVE_UP : DUMP_NOMEM;
 }
 
 static int put_string(struct vouch_buf *b, const char *s, size_t len)
@@ -311,7 +317,7 @@ vouch_err vouch_json_dump(const json_t *o, int flags, char **out)
         struct vouch_buf b;
         int rc;
 
-        vouch_buf_init(&b, VOUCH_MAX_HTTP_RESPONSE);
+        vouch_buf_init(&b, VOUCH_MAX_JSON_SIZE);
         rc = put_value(&b, o, 0);
         if (rc == DUMP_OK)
             *out = (char *)vouch_buf_take(&b, NULL);

@@ -84,8 +84,7 @@ out:
  * reference. Only keys that passed the on-curve import are remembered. */
 struct ec_slot {
     EVP_PKEY *pkey;
-    int curve;     /* as asked for */
-    int key_curve; /* curve_of(pkey), resolved once */
+    int curve; /* the curve it was built on: curve_of(pkey) without asking */
     size_t len;
     uint8_t xy[2 * EC_FIELD_MAX];
 };
@@ -99,16 +98,13 @@ static vouch_err ec_cache_get(int curve, const uint8_t *xy, size_t len, struct v
 {
     struct vouch_pubkey *k = NULL;
     EVP_PKEY *hit = NULL;
-    int hit_curve = 0;
 
     pthread_mutex_lock(&ec_cache_lock);
     for (size_t i = 0; i < VOUCH_EC_PUBKEY_CACHE_SLOTS; i++) {
         struct ec_slot *s = &ec_cache[i];
         if (s->pkey && s->curve == curve && s->len == len && memcmp(s->xy, xy, len) == 0) {
-            if (EVP_PKEY_up_ref(s->pkey) == 1) {
+            if (EVP_PKEY_up_ref(s->pkey) == 1)
                 hit = s->pkey;
-                hit_curve = s->key_curve;
-            }
             break;
         }
     }
@@ -120,7 +116,7 @@ static vouch_err ec_cache_get(int curve, const uint8_t *xy, size_t len, struct v
         return VOUCH_ERR_NOMEM;
     }
     k->pkey = hit;
-    k->curve = hit_curve;
+    k->curve = curve;
     *out = k;
     return VOUCH_OK;
 }
@@ -130,8 +126,6 @@ static void ec_cache_put(int curve, const uint8_t *xy, size_t len, EVP_PKEY *pke
     EVP_PKEY *old;
     struct ec_slot *s;
 
-    int key_curve = curve_of(pkey);
-
     if (EVP_PKEY_up_ref(pkey) != 1)
         return;
     pthread_mutex_lock(&ec_cache_lock);
@@ -140,7 +134,6 @@ static void ec_cache_put(int curve, const uint8_t *xy, size_t len, EVP_PKEY *pke
     old = s->pkey;
     s->pkey = pkey;
     s->curve = curve;
-    s->key_curve = key_curve;
     s->len = len;
     memcpy(s->xy, xy, len);
     pthread_mutex_unlock(&ec_cache_lock);

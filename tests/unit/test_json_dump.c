@@ -146,6 +146,18 @@ static void test_known(void **state)
         cur = next;
     }
     same_as_jansson(deep);
+    /* Longer than VOUCH_MAX_JSON_SIZE: handed to jansson, same answer. */
+    {
+        size_t big = VOUCH_MAX_JSON_SIZE + 16;
+        char *text = malloc(big);
+        json_t *s;
+        assert_non_null(text);
+        memset(text, 'a', big);
+        assert_non_null(s = json_stringn(text, big));
+        same_as_jansson(s);
+        json_decref(s);
+        free(text); /* lint:allow free: plain malloc above */
+    }
     /* Top-level scalars, and a real (handed to jansson). */
     {
         json_t *vals[] = {json_string(""), json_integer(INT64_MIN), json_real(0.1), json_null(),
